@@ -1,0 +1,92 @@
+//! The till's configuration as the domain sees it. Where it is stored (`till.toml`) is the
+//! shell's business.
+
+use serde::{Deserialize, Serialize};
+
+use crate::means::PaymentMeans;
+use crate::money::{Currency, Money};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantInfo {
+    pub name: String,
+    pub address: String,
+    pub merchant_id: String,
+    pub terminal_id: String,
+}
+
+/// Which copies print after a transaction (T11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptCopies {
+    pub merchant: bool,
+    pub customer: bool,
+}
+
+/// S2: when a session must log in again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPolicy {
+    pub idle_timeout_minutes: u32,
+    /// Local time (minutes after midnight) when the daily restart window opens.
+    pub restart_window_start_minute: u32,
+    pub restart_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillConfig {
+    pub till_id: String,
+    /// The device's serial number; its last 4 digits are the first operator's default PIN (S1).
+    pub serial: String,
+    pub merchant: MerchantInfo,
+    pub currency: Currency,
+    /// The largest amount (with tip) of one transaction, in minor units.
+    pub max_amount_minor: i64,
+    pub accepted: Vec<PaymentMeans>,
+    pub copies: ReceiptCopies,
+    /// Minutes east of UTC for receipts, reports and the restart window (HK, SG, TW, CN: 480).
+    pub utc_offset_minutes: i32,
+    pub session: SessionPolicy,
+}
+
+impl TillConfig {
+    /// The demo till: every means, Hong Kong dollars, HK time.
+    pub fn demo() -> TillConfig {
+        TillConfig {
+            till_id: "DEMO-01".to_owned(),
+            serial: "OT2026000001".to_owned(),
+            merchant: MerchantInfo {
+                name: "OpenTill Demo Café".to_owned(),
+                address: "1 Queen's Road Central, Hong Kong".to_owned(),
+                merchant_id: "000000000012345".to_owned(),
+                terminal_id: "60000001".to_owned(),
+            },
+            currency: Currency::Hkd,
+            max_amount_minor: 5_000_000,
+            accepted: PaymentMeans::ALL.to_vec(),
+            copies: ReceiptCopies {
+                merchant: true,
+                customer: true,
+            },
+            utc_offset_minutes: 480,
+            session: SessionPolicy {
+                idle_timeout_minutes: 30,
+                restart_window_start_minute: 0,
+                restart_window_minutes: 60,
+            },
+        }
+    }
+
+    pub fn max_amount(&self) -> Money {
+        Money::new(self.max_amount_minor, self.currency)
+    }
+
+    pub fn offset(&self) -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(self.utc_offset_minutes * 60)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"))
+    }
+}
+
+/// S4: blocks set by the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Blocks {
+    pub pos: bool,
+    pub refund: bool,
+}

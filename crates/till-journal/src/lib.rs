@@ -1,0 +1,675 @@
+//! The journal: the till's one durable record, in a single SQLite file.
+//!
+//! Design choices:
+//! - **Append-only events, hash-chained.** Every change is an [`Event`] appended with the
+//!   SHA-256 of the previous one; [`Journal::verify`] walks the chain and reports the first
+//!   break, and re-folds the events to check the materialised tables against them.
+//! - **Materialised state in the same commit.** Each transaction's current row is the fold of
+//!   its events, computed here with the domain's own `Transaction::apply`, in the same SQLite
+//!   transaction as the events: they cannot disagree after a crash.
+//! - **Durable before anything else.** WAL with `synchronous=FULL`: when [`Journal::commit`]
+//!   returns, the events survive a power cut. The shell calls it before touching a device.
+//! - **Queries for the counter**: history by trace, last 4 digits, auth code, amount and date;
+//!   batch totals by means as one aggregate over a covering index.
+//! - Failed PIN attempts live in a separate file ([`AuthStore`]): a wrong PIN changes no money
+//!   record, and the journal stays byte-for-byte unchanged by a refused command.
+
+mod auth;
+mod schema;
+
+pub use auth::AuthStore;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction as SqlTxn, params};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use thiserror::Error;
+use till_domain::{
+    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody,
+    MeansTotals, Money, Operator, PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId,
+    TxnKind,
+};
+
+/// Why a journal operation failed.
+#[derive(Debug, Error)]
+pub enum JournalError {
+    /// SQLite failed (disk full, file locked, I/O error). Nothing of the failed commit is kept.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored row or event could not be (de)serialised: the file was edited or is from a newer version.
+    #[error("stored data: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An event does not apply to the state it names (an event for an unknown transaction, a
+    /// transition the lifecycle forbids). The commit is refused.
+    #[error("event refused: {0}")]
+    Domain(#[from] DomainError),
+    /// `verify` found an event whose hash or sequence does not follow from the one before, or
+    /// materialised state that its events do not produce.
+    #[error("chain broken at event {seq}: {detail}")]
+    ChainBroken { seq: u64, detail: String },
+    /// The file's schema is newer than this program knows.
+    #[error("journal schema version {found} is newer than supported {supported}")]
+    TooNew { found: i64, supported: i64 },
+}
+
+pub type Result<T> = std::result::Result<T, JournalError>;
+
+/// A history search (T9). Every given criterion must match; results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub batch: Option<BatchNo>,
+    pub trace: Option<TraceNo>,
+    pub last4: Option<String>,
+    pub auth_code: Option<String>,
+    /// Total (amount + tip) in minor units.
+    pub amount_minor: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<u32>,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub head: String,
+}
+
+const GENESIS: [u8; 32] = [0; 32];
+
+/// Timestamps are stored as fixed-width UTC text so that text order is time order.
+fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn chain_hash(prev: &[u8], seq: u64, at: &str, kind: &str, body: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(seq.to_be_bytes());
+    h.update(at.as_bytes());
+    h.update([0]);
+    h.update(kind.as_bytes());
+    h.update([0]);
+    h.update(body.as_bytes());
+    h.finalize().into()
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens (creating and migrating) the journal at `path`: WAL, `synchronous=FULL`.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let conn = Connection::open(path)?;
+        Journal::setup(conn)
+    }
+
+    /// A journal in memory, for tests where the disk does not matter.
+    pub fn open_in_memory() -> Result<Journal> {
+        Journal::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Journal> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))?;
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        schema::migrate(&conn)?;
+        Ok(Journal { conn })
+    }
+
+    /// Appends `events` in one durable SQLite transaction and updates the materialised state
+    /// they change. Either all are kept or none.
+    pub fn commit(&mut self, events: &[Event]) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let (mut seq, mut prev) = head(&tx)?;
+        for event in events {
+            seq += 1;
+            let at = ts(event.at);
+            let kind = event.body.name();
+            let body = serde_json::to_string(&event.body)?;
+            let hash = chain_hash(&prev, seq, &at, &kind, &body);
+            let txn_id = match &event.body {
+                EventBody::Txn { id, .. } => Some(id.0.as_str()),
+                _ => None,
+            };
+            tx.prepare_cached(
+                "INSERT INTO events (seq, at, kind, txn_id, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![seq as i64, at, kind, txn_id, body, &prev[..], &hash[..]])?;
+            project(&tx, event)?;
+            prev = hash;
+        }
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    pub fn txn(&self, id: &TxnId) -> Result<Option<Transaction>> {
+        load_txn(&self.conn, id)
+    }
+
+    /// History search (T9), newest first.
+    pub fn search(&self, q: &HistoryQuery) -> Result<Vec<Transaction>> {
+        let mut sql = String::from("SELECT body FROM txns WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut add = |cond: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&format!(" AND {cond} ?{}", args.len()));
+        };
+        if let Some(b) = q.batch {
+            add("batch =", i64::from(b.0).into());
+        }
+        if let Some(t) = q.trace {
+            add("trace =", i64::from(t.value()).into());
+        }
+        if let Some(l) = &q.last4 {
+            add("last4 =", l.clone().into());
+        }
+        if let Some(a) = &q.auth_code {
+            add("auth_code =", a.clone().into());
+        }
+        if let Some(m) = q.amount_minor {
+            add("total_minor =", m.into());
+        }
+        if let Some(f) = q.from {
+            add("started_at >=", ts(f).into());
+        }
+        if let Some(t) = q.to {
+            add("started_at <", ts(t).into());
+        }
+        sql.push_str(&format!(
+            " ORDER BY started_at DESC, rowid DESC LIMIT {}",
+            q.limit.unwrap_or(100)
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    /// Transactions still Pending or Unknown: recovery resolves them before the next sale.
+    pub fn unresolved(&self) -> Result<Vec<Transaction>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM txns WHERE status IN ('pending','unknown') ORDER BY started_at, rowid")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    /// Every transaction of a batch, in the order they were made.
+    pub fn batch_txns(&self, batch: BatchNo) -> Result<Vec<Transaction>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM txns WHERE batch = ?1 ORDER BY started_at, rowid")?;
+        let rows = stmt.query_map([i64::from(batch.0)], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    /// Batch totals by means (T10): one aggregate over the covering index.
+    pub fn totals(&self, batch: BatchNo, currency: Currency) -> Result<BatchTotals> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT means, kind, COUNT(*), SUM(total_minor) FROM txns
+             WHERE batch = ?1 AND (status = 'approved' OR (status = 'voided' AND kind = 'sale'))
+             GROUP BY means, kind",
+        )?;
+        let mut totals = BatchTotals::empty(batch, currency);
+        let mut rows = stmt.query([i64::from(batch.0)])?;
+        while let Some(r) = rows.next()? {
+            let means: String = r.get(0)?;
+            let kind: String = r.get(1)?;
+            let count: i64 = r.get(2)?;
+            let sum: i64 = r.get(3)?;
+            let means = PaymentMeans::from_id(&means).ok_or_else(|| JournalError::ChainBroken {
+                seq: 0,
+                detail: format!("unknown means {means}"),
+            })?;
+            let m = totals
+                .by_means
+                .entry(means)
+                .or_insert_with(MeansTotals::default);
+            let tally = Tally {
+                count: count as u64,
+                minor: sum,
+            };
+            match kind.as_str() {
+                "sale" => m.sales = tally,
+                "void" => m.voids = tally,
+                _ => m.refunds = tally,
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The batch that takes new transactions (the newest one).
+    pub fn current_batch(&self) -> Result<Option<Batch>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM batches ORDER BY no DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
+    }
+
+    pub fn batch(&self, no: BatchNo) -> Result<Option<Batch>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM batches WHERE no = ?1",
+                [i64::from(no.0)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
+    }
+
+    /// The settled event of a batch: the totals and terminal totals its Z report printed.
+    pub fn settlement(&self, no: BatchNo) -> Result<Option<EventBody>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM events WHERE kind = 'batch.settled' AND json_extract(body, '$.batch') = ?1",
+                [i64::from(no.0)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
+    }
+
+    pub fn operators(&self) -> Result<Vec<Operator>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM operators ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    pub fn operator(&self, id: &str) -> Result<Option<Operator>> {
+        load_operator(&self.conn, id)
+    }
+
+    pub fn blocks(&self) -> Result<Blocks> {
+        Ok(get_state(&self.conn, "blocks")?.unwrap_or_default())
+    }
+
+    /// The last trace number issued on this till.
+    pub fn last_trace(&self) -> Result<Option<TraceNo>> {
+        Ok(get_state::<u32>(&self.conn, "last_trace")?.and_then(TraceNo::new))
+    }
+
+    pub fn event_count(&self) -> Result<u64> {
+        Ok(head(&self.conn)?.0)
+    }
+
+    /// Events after `seq`, as (sequence, JSON) pairs: what the uploader sends to the host.
+    pub fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, at, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![seq as i64, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (s, at, body) = r?;
+            Ok((
+                s,
+                format!("{{\"at\":{},\"body\":{body}}}", serde_json::to_string(&at)?),
+            ))
+        })
+        .collect()
+    }
+
+    /// Walks the hash chain from the first event, then re-folds every event into fresh tables
+    /// and compares them with the materialised ones. Reports the first break.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, kind, body, prev_hash, hash FROM events ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        let mut prev = GENESIS.to_vec();
+        let mut expected_seq = 0u64;
+        let mut replay_tx = Connection::open_in_memory()?;
+        schema::migrate(&replay_tx)?;
+        let sql = replay_tx.transaction()?;
+        while let Some(r) = rows.next()? {
+            let seq = r.get::<_, i64>(0)? as u64;
+            let at: String = r.get(1)?;
+            let kind: String = r.get(2)?;
+            let body: String = r.get(3)?;
+            let prev_hash: Vec<u8> = r.get(4)?;
+            let hash: Vec<u8> = r.get(5)?;
+            expected_seq += 1;
+            let broken = |detail: &str| JournalError::ChainBroken {
+                seq,
+                detail: detail.to_owned(),
+            };
+            if seq != expected_seq {
+                return Err(JournalError::ChainBroken {
+                    seq: expected_seq,
+                    detail: format!("event {expected_seq} is missing"),
+                });
+            }
+            if prev_hash != prev {
+                return Err(broken(
+                    "its previous-hash does not match the event before it",
+                ));
+            }
+            if chain_hash(&prev, seq, &at, &kind, &body)[..] != hash[..] {
+                return Err(broken("its content does not match its hash (edited)"));
+            }
+            let parsed: EventBody =
+                serde_json::from_str(&body).map_err(|e| broken(&format!("unreadable: {e}")))?;
+            let at = DateTime::parse_from_rfc3339(&at)
+                .map_err(|e| broken(&format!("bad time: {e}")))?
+                .with_timezone(&Utc);
+            project(&sql, &Event { at, body: parsed })
+                .map_err(|e| broken(&format!("does not apply: {e}")))?;
+            prev = hash;
+        }
+        for (table, key) in [
+            ("txns", "id"),
+            ("batches", "no"),
+            ("operators", "id"),
+            ("state", "key"),
+        ] {
+            let query = format!("SELECT {key}, body FROM {table} ORDER BY {key}");
+            let read = |c: &Connection| -> Result<Vec<(String, String)>> {
+                let mut s = c.prepare(
+                    &query.replace("body", if table == "state" { "value" } else { "body" }),
+                )?;
+                let rows = s.query_map([], |r| {
+                    let k: rusqlite::types::Value = r.get(0)?;
+                    Ok((format!("{k:?}"), r.get::<_, String>(1)?))
+                })?;
+                Ok(rows.collect::<std::result::Result<_, _>>()?)
+            };
+            if read(&self.conn)? != read(&sql)? {
+                return Err(JournalError::ChainBroken {
+                    seq: expected_seq,
+                    detail: format!(
+                        "materialised table {table} differs from the fold of the events"
+                    ),
+                });
+            }
+        }
+        Ok(VerifyReport {
+            events: expected_seq,
+            head: hex::encode(&prev),
+        })
+    }
+
+    /// The file behind the journal (`None` in memory).
+    pub fn path(&self) -> Option<String> {
+        self.conn.path().map(str::to_owned)
+    }
+}
+
+fn head(conn: &Connection) -> Result<(u64, [u8; 32])> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((seq, hash)) => {
+            let mut h = [0u8; 32];
+            if hash.len() == 32 {
+                h.copy_from_slice(&hash);
+            }
+            (seq as u64, h)
+        }
+        None => (0, GENESIS),
+    })
+}
+
+fn load_txn(conn: &Connection, id: &TxnId) -> Result<Option<Transaction>> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM txns WHERE id = ?1")?
+        .query_row([&id.0], |r| r.get(0))
+        .optional()?;
+    body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
+}
+
+fn load_operator(conn: &Connection, id: &str) -> Result<Option<Operator>> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM operators WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
+}
+
+fn get_state<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM state WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    v.map(|s| Ok(serde_json::from_str(&s)?)).transpose()
+}
+
+fn set_state<T: serde::Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
+    conn.prepare_cached("INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
+        .execute(params![key, serde_json::to_string(value)?])?;
+    Ok(())
+}
+
+fn save_txn(conn: &SqlTxn<'_>, t: &Transaction) -> Result<()> {
+    let card = t.approval.as_ref().and_then(|a| a.card.as_ref());
+    conn.prepare_cached(
+        "INSERT INTO txns (id, batch, trace, kind, means, status, total_minor, last4, auth_code, started_at, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, last4 = excluded.last4,
+           auth_code = excluded.auth_code, body = excluded.body",
+    )?
+    .execute(params![
+        t.id.0,
+        i64::from(t.batch.0),
+        i64::from(t.trace.value()),
+        t.kind.id(),
+        t.means.id(),
+        t.status.id(),
+        t.total().minor,
+        card.map(|c| c.last4.as_str()),
+        t.approval.as_ref().and_then(|a| a.auth_code.as_deref()),
+        ts(t.started_at),
+        serde_json::to_string(t)?,
+    ])?;
+    Ok(())
+}
+
+fn save_batch(conn: &SqlTxn<'_>, b: &Batch) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO batches (no, status, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT(no) DO UPDATE SET status = excluded.status, body = excluded.body",
+    )?
+    .execute(params![
+        i64::from(b.no.0),
+        format!("{:?}", b.status),
+        serde_json::to_string(b)?
+    ])?;
+    Ok(())
+}
+
+/// Folds one event into the materialised tables: the only writer of those tables, used both by
+/// `commit` and by `verify`'s replay.
+fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
+    match &event.body {
+        EventBody::Txn {
+            id,
+            event: TxnEvent::Started { txn },
+        } => {
+            if load_txn(conn, id)?.is_some() || &txn.id != id {
+                return Err(DomainError::IllegalTransition {
+                    what: "start".into(),
+                    state: "exists".into(),
+                }
+                .into());
+            }
+            save_txn(conn, txn)?;
+            set_state(conn, "last_trace", &txn.trace.value())?;
+        }
+        EventBody::Txn { id, event: e } => {
+            let mut t = load_txn(conn, id)?.ok_or_else(|| DomainError::UnknownTrace {
+                trace: id.0.clone(),
+            })?;
+            t.apply(e, event.at)?;
+            save_txn(conn, &t)?;
+        }
+        EventBody::BatchOpened { batch } => {
+            save_batch(
+                conn,
+                &Batch {
+                    no: *batch,
+                    status: BatchStatus::Open,
+                    opened_at: event.at,
+                    settled_at: None,
+                },
+            )?;
+        }
+        EventBody::SettlementStarted { batch } | EventBody::Settled { batch, .. } => {
+            let body: String = conn
+                .prepare_cached("SELECT body FROM batches WHERE no = ?1")?
+                .query_row([i64::from(batch.0)], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| DomainError::IllegalTransition {
+                    what: "settle".into(),
+                    state: "no batch".into(),
+                })?;
+            let mut b: Batch = serde_json::from_str(&body)?;
+            if matches!(event.body, EventBody::Settled { .. }) {
+                b.status = BatchStatus::Settled;
+                b.settled_at = Some(event.at);
+            } else {
+                b.status = BatchStatus::Settling;
+            }
+            save_batch(conn, &b)?;
+        }
+        EventBody::Operator { event: e } => {
+            let id = e.operator_id().to_owned();
+            match e.apply(load_operator(conn, &id)?) {
+                Some(op) => {
+                    conn.prepare_cached(
+                        "INSERT INTO operators (id, body) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                    )?
+                    .execute(params![id, serde_json::to_string(&op)?])?;
+                }
+                None => {
+                    conn.prepare_cached("DELETE FROM operators WHERE id = ?1")?
+                        .execute([&id])?;
+                }
+            }
+        }
+        EventBody::Blocks { blocks } => set_state(conn, "blocks", blocks)?,
+    }
+    Ok(())
+}
+
+/// Generated history for benchmarks and tests: `count` approved sales spread over `batches`
+/// batches, committed `chunk` events per SQLite transaction through the normal commit path.
+pub fn fill_for_benchmark(
+    journal: &mut Journal,
+    count: u64,
+    batches: u32,
+    start: DateTime<Utc>,
+) -> Result<()> {
+    use till_domain::{Approval, CardData, Cvm, EntryMode};
+    let per_batch = count.div_ceil(u64::from(batches.max(1)));
+    let mut events = Vec::with_capacity(20_000);
+    let mut trace = journal.last_trace()?.unwrap_or(TraceNo::FIRST);
+    let first_batch = journal.current_batch()?.map_or(1, |b| b.no.0 + 1);
+    for i in 0..count {
+        let batch = BatchNo(first_batch + (i / per_batch) as u32);
+        let at = start + chrono::Duration::seconds(i as i64 * 7);
+        if i % per_batch == 0 {
+            if batch.0 > first_batch {
+                events.push(Event {
+                    at,
+                    body: EventBody::Settled {
+                        batch: BatchNo(batch.0 - 1),
+                        till: Box::new(BatchTotals::empty(BatchNo(batch.0 - 1), Currency::Hkd)),
+                        terminal: None,
+                    },
+                });
+            }
+            events.push(Event {
+                at,
+                body: EventBody::BatchOpened { batch },
+            });
+        }
+        trace = trace.next();
+        let minor = 100 + (i as i64 * 7919) % 200_000;
+        let pan = format!("4{:015}", i * 104_729 % 1_000_000_000_000_000);
+        let (masked_pan, last4) = CardData::mask(&pan);
+        let id = TxnId(format!("bench-{i:08}"));
+        let means = PaymentMeans::ALL[(i % 6) as usize];
+        let txn = Transaction {
+            id: id.clone(),
+            kind: TxnKind::Sale,
+            means,
+            amount: Money::new(minor, Currency::Hkd),
+            tip: Money::zero(Currency::Hkd),
+            trace,
+            batch,
+            original: None,
+            operator: "1".into(),
+            qr_scheme: None,
+            started_at: at,
+            updated_at: at,
+            status: till_domain::TxnStatus::Pending,
+            approval: None,
+            decline: None,
+            refunded: Money::zero(Currency::Hkd),
+            voided_by: None,
+            resolution: None,
+        };
+        let card = (means == PaymentMeans::Card).then(|| CardData {
+            masked_pan,
+            last4,
+            scheme: "VISA".into(),
+            entry_mode: EntryMode::Chip,
+            aid: Some("A0000000031010".into()),
+            app_label: Some("VISA CREDIT".into()),
+            cryptogram: None,
+            cvm: Cvm::PinVerified,
+        });
+        let approval = Approval {
+            auth_code: Some(format!("{:06}", (i * 31) % 1_000_000)),
+            reference: None,
+            card,
+            ..Approval::default()
+        };
+        events.push(Event {
+            at,
+            body: EventBody::Txn {
+                id: id.clone(),
+                event: TxnEvent::Started { txn: Box::new(txn) },
+            },
+        });
+        events.push(Event {
+            at,
+            body: EventBody::Txn {
+                id,
+                event: TxnEvent::Approved {
+                    approval,
+                    resolution: None,
+                },
+            },
+        });
+        if events.len() >= 20_000 {
+            journal.commit(&events)?;
+            events.clear();
+        }
+    }
+    journal.commit(&events)?;
+    Ok(())
+}
