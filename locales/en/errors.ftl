@@ -57,3 +57,5 @@ decline-expired = Expired before payment.
 decline-invalid-code = The payment code is not valid or has expired.
 decline-insufficient-balance = Not enough value on the card.
 decline-generic = Declined.
+decline-device-busy = The terminal is busy with another transaction. Nothing was charged; try again.
+decline-device-unavailable = The device is not connected. Nothing was charged.

@@ -53,3 +53,5 @@ decline-expired = 付款前已过期。
 decline-invalid-code = 付款码无效或已过期。
 decline-insufficient-balance = 卡内余额不足。
 decline-generic = 交易被拒绝。
+decline-device-busy = 终端正在处理另一笔交易，没有扣款；请再试。
+decline-device-unavailable = 设备未连接，没有扣款。

@@ -53,3 +53,5 @@ decline-expired = 付款前已過期。
 decline-invalid-code = 付款碼無效或已過期。
 decline-insufficient-balance = 卡內餘額不足。
 decline-generic = 交易被拒絕。
+decline-device-busy = 終端機正在處理另一筆交易，沒有扣款；請再試。
+decline-device-unavailable = 裝置未連接，沒有扣款。

@@ -1,0 +1,111 @@
+//! The till's error: a refusal by the rules, or a journal or device failure. Each carries a
+//! stable code, a message id and arguments, so front ends localise without matching strings.
+
+use serde::Serialize;
+use thiserror::Error;
+use till_domain::ports::DeviceError;
+use till_domain::DomainError;
+use till_i18n::Localizer;
+use till_journal::JournalError;
+
+#[derive(Debug, Error)]
+pub enum TillError {
+    /// The rules refused the command; nothing changed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The journal could not be read or written; if it was a write, nothing was charged.
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// A device failed where no transaction was at stake (status, report, balance, print).
+    #[error("{device}: {error}")]
+    Device { device: &'static str, error: DeviceError },
+    /// A command that needs an operator was given none.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// A transaction is still Pending/Unknown and the device that could resolve it is not
+    /// answering: no new transaction until it is resolved (T8).
+    #[error("transaction {trace} is unresolved")]
+    Unresolved { trace: String },
+    /// till.toml could not be read or written.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// What crosses to a front end: `{code, message_id, args}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDto {
+    pub code: String,
+    pub message_id: String,
+    pub args: Vec<(String, String)>,
+}
+
+impl TillError {
+    pub fn dto(&self) -> ErrorDto {
+        let (code, message_id, args) = match self {
+            TillError::Domain(e) => (e.code().to_owned(), e.message_id(), e.args()),
+            TillError::Journal(JournalError::ChainBroken { seq, detail }) => (
+                "journal-broken".to_owned(),
+                "error-journal-broken".to_owned(),
+                vec![("seq".to_owned(), seq.to_string()), ("detail".to_owned(), detail.clone())],
+            ),
+            TillError::Journal(e) => {
+                ("journal".to_owned(), "error-journal".to_owned(), vec![("detail".to_owned(), e.to_string())])
+            }
+            TillError::Device { device, error } => (
+                format!("device-{}", error.message_id().trim_start_matches("device-").trim_start_matches("printer-")),
+                "error-device".to_owned(),
+                vec![("device".to_owned(), (*device).to_owned()), ("detail".to_owned(), error.message_id().to_owned())],
+            ),
+            TillError::NotLoggedIn => ("not-logged-in".to_owned(), "error-not-logged-in".to_owned(), vec![]),
+            TillError::Unresolved { trace } => {
+                ("unresolved".to_owned(), "error-unresolved".to_owned(), vec![("trace".to_owned(), trace.clone())])
+            }
+            TillError::Config(detail) => {
+                ("config".to_owned(), "error-config".to_owned(), vec![("detail".to_owned(), detail.clone())])
+            }
+        };
+        ErrorDto { code, message_id, args }
+    }
+
+    /// The error in the operator's language. Arguments that are themselves message ids (a
+    /// device error's detail) are localised too.
+    pub fn localize(&self, l: &Localizer) -> String {
+        if let TillError::Device { error: e @ (DeviceError::PaperOut | DeviceError::CoverOpen), .. } = self {
+            return l.text(e.message_id(), &[]);
+        }
+        let dto = self.dto();
+        let args: Vec<(String, String)> = dto
+            .args
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if v.starts_with("device-") { l.text(&v, &[]) } else { v };
+                (k, v)
+            })
+            .collect();
+        l.text_owned(&dto.message_id, &args)
+    }
+
+    /// Process exit code for the CLI: 2 refused input, 3 authentication, 4 blocked,
+    /// 5 not found, 6 device, 7 journal, 8 unresolved.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            TillError::Domain(e) => match e {
+                DomainError::PinWrong { .. }
+                | DomainError::OperatorLocked { .. }
+                | DomainError::PinChangeRequired
+                | DomainError::UnknownOperator { .. }
+                | DomainError::PermissionDenied { .. }
+                | DomainError::SessionExpired => 3,
+                DomainError::PosBlocked | DomainError::RefundBlocked => 4,
+                DomainError::UnknownTrace { .. } => 5,
+                _ => 2,
+            },
+            TillError::NotLoggedIn => 3,
+            TillError::Device { .. } => 6,
+            TillError::Journal(_) | TillError::Config(_) => 7,
+            TillError::Unresolved { .. } => 8,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, TillError>;

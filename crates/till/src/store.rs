@@ -1,0 +1,33 @@
+//! The till's files: `till.toml` (configuration, written with the demo defaults on first run)
+//! beside the journal in the data directory.
+
+use std::path::{Path, PathBuf};
+use till_domain::TillConfig;
+
+use crate::error::{Result, TillError};
+
+/// The default data directory: the OS's per-user data folder, `opentill` below it.
+pub fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("opentill")
+}
+
+/// Reads `dir/till.toml`, writing the demo configuration there first if there is none.
+pub fn load_or_create_config(dir: &Path) -> Result<TillConfig> {
+    std::fs::create_dir_all(dir).map_err(|e| TillError::Config(format!("{}: {e}", dir.display())))?;
+    let path = dir.join("till.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| TillError::Config(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let config = TillConfig::demo();
+            let text = toml::to_string_pretty(&config).map_err(|e| TillError::Config(e.to_string()))?;
+            std::fs::write(&path, text).map_err(|e| TillError::Config(format!("{}: {e}", path.display())))?;
+            Ok(config)
+        }
+        Err(e) => Err(TillError::Config(format!("{}: {e}", path.display()))),
+    }
+}
