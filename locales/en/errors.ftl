@@ -59,3 +59,4 @@ decline-insufficient-balance = Not enough value on the card.
 decline-generic = Declined.
 decline-device-busy = The terminal is busy with another transaction. Nothing was charged; try again.
 decline-device-unavailable = The device is not connected. Nothing was charged.
+error-bad-date = “{ $input }” is not a date. Use YYYY-MM-DD.

@@ -55,3 +55,4 @@ decline-insufficient-balance = 卡內餘額不足。
 decline-generic = 交易被拒絕。
 decline-device-busy = 終端機正在處理另一筆交易，沒有扣款；請再試。
 decline-device-unavailable = 裝置未連接，沒有扣款。
+error-bad-date = 「{ $input }」不是日期。請用 YYYY-MM-DD。

@@ -26,6 +26,10 @@ pub enum TillError {
     /// answering: no new transaction until it is resolved (T8).
     #[error("transaction {trace} is unresolved")]
     Unresolved { trace: String },
+    /// Input that is not a value of its kind: a payment means, role or date a front end could
+    /// not parse. `what` names the kind (`means`, `role`, `date`).
+    #[error("not a {what}: {input:?}")]
+    Input { what: &'static str, input: String },
     /// till.toml could not be read or written.
     #[error("configuration: {0}")]
     Config(String),
@@ -59,6 +63,9 @@ impl TillError {
             TillError::NotLoggedIn => ("not-logged-in".to_owned(), "error-not-logged-in".to_owned(), vec![]),
             TillError::Unresolved { trace } => {
                 ("unresolved".to_owned(), "error-unresolved".to_owned(), vec![("trace".to_owned(), trace.clone())])
+            }
+            TillError::Input { what, input } => {
+                (format!("bad-{what}"), format!("error-bad-{what}"), vec![("input".to_owned(), input.clone())])
             }
             TillError::Config(detail) => {
                 ("config".to_owned(), "error-config".to_owned(), vec![("detail".to_owned(), detail.clone())])
@@ -101,6 +108,7 @@ impl TillError {
                 _ => 2,
             },
             TillError::NotLoggedIn => 3,
+            TillError::Input { .. } => 2,
             TillError::Device { .. } => 6,
             TillError::Journal(_) | TillError::Config(_) => 7,
             TillError::Unresolved { .. } => 8,
