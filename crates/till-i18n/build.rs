@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let locales = manifest.join("../../locales");
     println!("cargo:rerun-if-changed={}", locales.display());
     let mut code = String::from("pub(crate) static FTL_FILES: &[(&str, &str, &str)] = &[\n");
@@ -17,10 +16,7 @@ fn main() {
     langs.sort_by_key(|e| e.file_name());
     for lang in langs.iter().filter(|e| e.path().is_dir()) {
         println!("cargo:rerun-if-changed={}", lang.path().display());
-        let mut files: Vec<_> = std::fs::read_dir(lang.path())
-            .expect("readable")
-            .flatten()
-            .collect();
+        let mut files: Vec<_> = std::fs::read_dir(lang.path()).expect("readable").flatten().collect();
         files.sort_by_key(|e| e.file_name());
         for f in files
             .iter()
@@ -39,7 +35,6 @@ fn main() {
         }
     }
     code.push_str("];\n");
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("ftl_files.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("ftl_files.rs");
     std::fs::write(out, code).expect("write generated file");
 }

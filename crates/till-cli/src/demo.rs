@@ -14,12 +14,24 @@ use crate::output::Out;
 const DEMO_PIN: &str = "123456";
 
 fn manager() -> Credentials {
-    Credentials { operator: "1".to_owned(), pin: DEMO_PIN.to_owned() }
+    Credentials {
+        operator: "1".to_owned(),
+        pin: DEMO_PIN.to_owned(),
+    }
 }
 
 pub async fn run(till: &Till, sims: &Sims, out: &Out, script: bool) -> Result<u8, TillError> {
     let l = out.l;
-    println!("{}", l.text("demo-title", &[("dir", std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "(default)".into()))]));
+    println!(
+        "{}",
+        l.text(
+            "demo-title",
+            &[(
+                "dir",
+                std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "(default)".into())
+            )]
+        )
+    );
     match till.login("1", DEMO_PIN) {
         Ok(_) => {}
         Err(TillError::Domain(DomainError::PinWrong { .. })) => {
@@ -41,12 +53,24 @@ async fn scripted(till: &Till, sims: &Sims, out: &Out) -> Result<u8, TillError> 
     let cur = till.config().currency;
     let money = |minor| Money::new(minor, cur);
     let card = till
-        .sale(SaleInput { amount: money(3850), tip: money(500), means: PaymentMeans::Card, qr_scheme: None, code: None })
+        .sale(SaleInput {
+            amount: money(3850),
+            tip: money(500),
+            means: PaymentMeans::Card,
+            qr_scheme: None,
+            code: None,
+        })
         .await?;
     out.txn(&card);
     sims.scanner.push("134567890123456789");
     let qr = till
-        .sale(SaleInput { amount: money(1200), tip: money(0), means: PaymentMeans::QrCustomer, qr_scheme: None, code: None })
+        .sale(SaleInput {
+            amount: money(1200),
+            tip: money(0),
+            means: PaymentMeans::QrCustomer,
+            qr_scheme: None,
+            code: None,
+        })
         .await?;
     out.txn(&qr);
     let refund = till.refund(card.txn.trace, Some(money(1000)), &manager()).await?;
@@ -78,7 +102,17 @@ async fn command(till: &Till, out: &mut Out, line: &str) -> Result<bool, TillErr
                 }
             }
             let code = (means == PaymentMeans::QrCustomer).then(|| "284567890123456789".to_owned());
-            out.txn(&till.sale(SaleInput { amount, tip, means, qr_scheme: None, code }).await?);
+            out.txn(
+                &till
+                    .sale(SaleInput {
+                        amount,
+                        tip,
+                        means,
+                        qr_scheme: None,
+                        code,
+                    })
+                    .await?,
+            );
         }
         ["void", t] => {
             out.txn(&till.void(parse_trace(Some(t))?, &manager()).await?);

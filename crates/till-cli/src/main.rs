@@ -20,7 +20,11 @@ use till_journal::HistoryQuery;
 use output::Out;
 
 #[derive(Debug, Parser)]
-#[command(name = "till", version, about = "OpenTill: run payment flows, read history and reports, check the journal")]
+#[command(
+    name = "till",
+    version,
+    about = "OpenTill: run payment flows, read history and reports, check the journal"
+)]
 struct Cli {
     /// Where the journal, configuration and simulator records live.
     #[arg(long, env = "TILL_DATA_DIR", global = true)]
@@ -241,7 +245,10 @@ fn main() -> ExitCode {
 
 fn creds(operator: Option<&String>, pin: Option<&String>) -> Result<Credentials, TillError> {
     match (operator, pin) {
-        (Some(o), Some(p)) => Ok(Credentials { operator: o.clone(), pin: p.clone() }),
+        (Some(o), Some(p)) => Ok(Credentials {
+            operator: o.clone(),
+            pin: p.clone(),
+        }),
         _ => Err(TillError::NotLoggedIn),
     }
 }
@@ -251,13 +258,23 @@ fn trace(text: &str) -> Result<TraceNo, TillError> {
 }
 
 fn means(text: &str) -> Result<PaymentMeans, TillError> {
-    PaymentMeans::from_id(text).ok_or_else(|| TillError::Input { what: "means", input: text.to_owned() })
+    PaymentMeans::from_id(text).ok_or_else(|| TillError::Input {
+        what: "means",
+        input: text.to_owned(),
+    })
 }
 
 fn wallet(text: &str) -> Option<QrScheme> {
-    [QrScheme::Alipay, QrScheme::WechatPay, QrScheme::UnionPay, QrScheme::Fps, QrScheme::PayNow, QrScheme::Other]
-        .into_iter()
-        .find(|s| s.id() == text)
+    [
+        QrScheme::Alipay,
+        QrScheme::WechatPay,
+        QrScheme::UnionPay,
+        QrScheme::Fps,
+        QrScheme::PayNow,
+        QrScheme::Other,
+    ]
+    .into_iter()
+    .find(|s| s.id() == text)
 }
 
 async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
@@ -269,7 +286,10 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     let mut opts = TillOptions::new(config);
     opts.lang = lang;
     opts.clock = clock;
-    opts.progress = Arc::new(StderrProgress { l: Localizer::new(lang), quiet: cli.json });
+    opts.progress = Arc::new(StderrProgress {
+        l: Localizer::new(lang),
+        quiet: cli.json,
+    });
     opts.qr_poll_interval = std::time::Duration::from_millis(200);
     let till = Till::open_dir(&dir, sims.devices(), opts)?;
     let recovered = till.recover().await?;
@@ -281,7 +301,13 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     };
 
     match &cli.cmd {
-        Cmd::Sale { amount, tip, means: m, wallet: w, code } => {
+        Cmd::Sale {
+            amount,
+            tip,
+            means: m,
+            wallet: w,
+            code,
+        } => {
             let means = means(m)?;
             let amount = till.parse_amount(amount)?;
             let tip = match tip {
@@ -289,23 +315,50 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
                 None => Money::zero(till.config().currency),
             };
             login(&till)?;
-            let input = SaleInput { amount, tip, means, qr_scheme: w.as_deref().and_then(wallet), code: code.clone() };
+            let input = SaleInput {
+                amount,
+                tip,
+                means,
+                qr_scheme: w.as_deref().and_then(wallet),
+                code: code.clone(),
+            };
             Ok(out.txn(&till.sale(input).await?))
         }
-        Cmd::Void { trace: t, supervisor, supervisor_pin } => {
+        Cmd::Void {
+            trace: t,
+            supervisor,
+            supervisor_pin,
+        } => {
             let t = trace(t)?;
             login(&till)?;
-            let sup = creds(supervisor.as_ref().or(cli.operator.as_ref()), supervisor_pin.as_ref().or(cli.pin.as_ref()))?;
+            let sup = creds(
+                supervisor.as_ref().or(cli.operator.as_ref()),
+                supervisor_pin.as_ref().or(cli.pin.as_ref()),
+            )?;
             Ok(out.txn(&till.void(t, &sup).await?))
         }
-        Cmd::Refund { trace: t, amount, refund_operator, refund_pin } => {
+        Cmd::Refund {
+            trace: t,
+            amount,
+            refund_operator,
+            refund_pin,
+        } => {
             let t = trace(t)?;
             let amount = amount.as_deref().map(|a| till.parse_amount(a)).transpose()?;
             login(&till)?;
-            let auth = creds(refund_operator.as_ref().or(cli.operator.as_ref()), refund_pin.as_ref().or(cli.pin.as_ref()))?;
+            let auth = creds(
+                refund_operator.as_ref().or(cli.operator.as_ref()),
+                refund_pin.as_ref().or(cli.pin.as_ref()),
+            )?;
             Ok(out.txn(&till.refund(t, amount, &auth).await?))
         }
-        Cmd::History { trace: t, last4, auth, amount, date } => {
+        Cmd::History {
+            trace: t,
+            last4,
+            auth,
+            amount,
+            date,
+        } => {
             let mut q = HistoryQuery::default();
             if let Some(t) = t {
                 q.trace = Some(trace(t)?);
@@ -316,10 +369,14 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
                 q.amount_minor = Some(till.parse_amount(a)?.minor);
             }
             if let Some(d) = date {
-                let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| TillError::Input { what: "date", input: d.clone() })?;
+                let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| TillError::Input {
+                    what: "date",
+                    input: d.clone(),
+                })?;
                 let offset = till.config().offset();
-                let start = day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(offset).single());
+                let start = day
+                    .and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(offset).single());
                 if let Some(s) = start {
                     q.from = Some(s.with_timezone(&chrono::Utc));
                     q.to = Some((s + chrono::Duration::days(1)).with_timezone(&chrono::Utc));
@@ -349,9 +406,15 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             out.balance(&till.balance().await?, till.config());
             Ok(0)
         }
-        Cmd::Journal { cmd: JournalCmd::Verify } => {
+        Cmd::Journal {
+            cmd: JournalCmd::Verify,
+        } => {
             let report = till.verify_journal()?;
-            out.message("journal-ok", &[("count", report.events.to_string())], &serde_json::json!({"events": report.events, "head": report.head}));
+            out.message(
+                "journal-ok",
+                &[("count", report.events.to_string())],
+                &serde_json::json!({"events": report.events, "head": report.head}),
+            );
             Ok(0)
         }
         Cmd::Operator { cmd } => operator(&till, &cli, cmd, out),
@@ -364,13 +427,21 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
                 HostCmd::UnblockPos => HostCommand::UnblockPos,
                 HostCmd::BlockRefund => HostCommand::BlockRefund,
                 HostCmd::UnblockRefund => HostCommand::UnblockRefund,
-                HostCmd::ResetPin { operator } => HostCommand::ResetPin { operator: operator.clone() },
-                HostCmd::ResetRefundPin { operator } => HostCommand::ResetRefundPin { operator: operator.clone() },
+                HostCmd::ResetPin { operator } => HostCommand::ResetPin {
+                    operator: operator.clone(),
+                },
+                HostCmd::ResetRefundPin { operator } => HostCommand::ResetRefundPin {
+                    operator: operator.clone(),
+                },
             };
             let blocks = till.apply_host_command(&command)?;
             let l = till.localizer();
             let yn = |b: bool| l.text(if b { "yes" } else { "no" }, &[]);
-            out.message("blocks-now", &[("pos", yn(blocks.pos)), ("refund", yn(blocks.refund))], &serde_json::json!(blocks));
+            out.message(
+                "blocks-now",
+                &[("pos", yn(blocks.pos)), ("refund", yn(blocks.refund))],
+                &serde_json::json!(blocks),
+            );
             Ok(0)
         }
         Cmd::Recover => {
@@ -382,7 +453,11 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         Cmd::Login => {
             login(&till)?;
             let s = till.session().ok_or(TillError::NotLoggedIn)?;
-            out.message("login-ok", &[("operator", s.operator.clone()), ("role", s.role.id().to_owned())], &serde_json::json!(s));
+            out.message(
+                "login-ok",
+                &[("operator", s.operator.clone()), ("role", s.role.id().to_owned())],
+                &serde_json::json!(s),
+            );
             Ok(0)
         }
         Cmd::Demo { script } => demo::run(&till, &sims, out, *script).await,
@@ -394,26 +469,50 @@ fn operator(till: &Till, cli: &Cli, cmd: &OperatorCmd, out: &Out) -> Result<u8, 
     match cmd {
         OperatorCmd::ChangePin { new_pin } => {
             till.change_pin(&c.operator, &c.pin, new_pin)?;
-            out.message("pin-changed", &[("operator", c.operator.clone())], &serde_json::json!({"operator": c.operator}));
+            out.message(
+                "pin-changed",
+                &[("operator", c.operator.clone())],
+                &serde_json::json!({"operator": c.operator}),
+            );
         }
         OperatorCmd::RefundPin { new_pin } => {
             till.set_refund_pin(&c.operator, &c.pin, new_pin)?;
-            out.message("pin-changed", &[("operator", c.operator.clone())], &serde_json::json!({"operator": c.operator}));
+            out.message(
+                "pin-changed",
+                &[("operator", c.operator.clone())],
+                &serde_json::json!({"operator": c.operator}),
+            );
         }
         OperatorCmd::List => {
             till.login(&c.operator, &c.pin)?;
             out.operators(&till.operators()?);
         }
-        OperatorCmd::Add { id, name, role, new_pin } => {
-            let role = Role::from_id(role).ok_or_else(|| TillError::Input { what: "role", input: role.clone() })?;
+        OperatorCmd::Add {
+            id,
+            name,
+            role,
+            new_pin,
+        } => {
+            let role = Role::from_id(role).ok_or_else(|| TillError::Input {
+                what: "role",
+                input: role.clone(),
+            })?;
             till.login(&c.operator, &c.pin)?;
             till.add_operator(id, name, role, new_pin)?;
-            out.message("operator-added", &[("operator", id.clone()), ("role", role.id().to_owned())], &serde_json::json!({"operator": id}));
+            out.message(
+                "operator-added",
+                &[("operator", id.clone()), ("role", role.id().to_owned())],
+                &serde_json::json!({"operator": id}),
+            );
         }
         OperatorCmd::Remove { id } => {
             till.login(&c.operator, &c.pin)?;
             till.remove_operator(id)?;
-            out.message("operator-removed", &[("operator", id.clone())], &serde_json::json!({"operator": id}));
+            out.message(
+                "operator-removed",
+                &[("operator", id.clone())],
+                &serde_json::json!({"operator": id}),
+            );
         }
     }
     Ok(0)

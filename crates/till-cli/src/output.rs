@@ -1,6 +1,6 @@
 //! Everything the CLI prints: localised text for people, JSON for machines.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use till::{Recovered, Report, TillError, TxnResult};
 use till_domain::ports::StoredValueBalance;
 use till_domain::receipt::{display_width, render_text};
@@ -49,7 +49,13 @@ impl Out {
     /// T8: what recovery did, before anything else.
     pub fn recovered(&self, items: &[Recovered]) {
         for r in items {
-            let text = self.l.text(r.message_id(), &[("trace", r.txn.trace.to_string()), ("amount", self.l.money(r.txn.total()))]);
+            let text = self.l.text(
+                r.message_id(),
+                &[
+                    ("trace", r.txn.trace.to_string()),
+                    ("amount", self.l.money(r.txn.total())),
+                ],
+            );
             eprintln!("{text}");
         }
     }
@@ -116,7 +122,12 @@ impl Out {
             let time = t.started_at.with_timezone(&config.offset()).format("%H:%M").to_string();
             let kind = self.l.text(&format!("kind-{}", t.kind.id()), &[]);
             let means = self.l.text(&t.means.message_id(), &[]);
-            let last4 = t.approval.as_ref().and_then(|a| a.card.as_ref()).map(|c| format!(" *{}", c.last4)).unwrap_or_default();
+            let last4 = t
+                .approval
+                .as_ref()
+                .and_then(|a| a.card.as_ref())
+                .map(|c| format!(" *{}", c.last4))
+                .unwrap_or_default();
             println!(
                 "{}  {}  {}{}{}{:>12}{}",
                 t.trace,
@@ -140,12 +151,22 @@ impl Out {
             println!("{}", render_text(doc, self.columns));
         }
         if let Some(next) = r.next_batch {
-            let count: u64 = r.totals.by_means.values().map(|m| m.sales.count + m.voids.count + m.refunds.count).sum();
+            let count: u64 = r
+                .totals
+                .by_means
+                .values()
+                .map(|m| m.sales.count + m.voids.count + m.refunds.count)
+                .sum();
             println!(
                 "{}",
                 self.l.text(
                     "settle-done",
-                    &[("batch", r.batch.no.to_string()), ("count", count.to_string()), ("net", self.l.money(r.totals.net())), ("next", next.to_string())]
+                    &[
+                        ("batch", r.batch.no.to_string()),
+                        ("count", count.to_string()),
+                        ("net", self.l.money(r.totals.net())),
+                        ("next", next.to_string())
+                    ]
                 )
             );
         }
@@ -159,16 +180,32 @@ impl Out {
             self.print_json(&json!({"ok": true, "data": b}));
             return;
         }
-        println!("{}", self.l.text("balance-line", &[("card", b.card_no.clone()), ("remaining", self.l.money(b.remaining))]));
+        println!(
+            "{}",
+            self.l.text(
+                "balance-line",
+                &[("card", b.card_no.clone()), ("remaining", self.l.money(b.remaining))]
+            )
+        );
         for e in &b.last {
-            let time = e.at.with_timezone(&config.offset()).format("%Y-%m-%d %H:%M").to_string();
-            println!("{}", self.l.text("balance-entry", &[("time", time), ("amount", self.l.money(e.amount))]));
+            let time =
+                e.at.with_timezone(&config.offset())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string();
+            println!(
+                "{}",
+                self.l
+                    .text("balance-entry", &[("time", time), ("amount", self.l.money(e.amount))])
+            );
         }
     }
 
     pub fn operators(&self, ops: &[Operator]) {
         if self.json {
-            let v: Vec<Value> = ops.iter().map(|o| json!({"id": o.id, "name": o.name, "role": o.role, "must_change_pin": o.must_change_pin})).collect();
+            let v: Vec<Value> = ops
+                .iter()
+                .map(|o| json!({"id": o.id, "name": o.name, "role": o.role, "must_change_pin": o.must_change_pin}))
+                .collect();
             self.print_json(&json!({"ok": true, "data": v}));
             return;
         }

@@ -102,10 +102,7 @@ impl BatchTotals {
     }
 
     pub fn net(&self) -> Money {
-        Money::new(
-            self.by_means.values().map(MeansTotals::net_minor).sum(),
-            self.currency,
-        )
+        Money::new(self.by_means.values().map(MeansTotals::net_minor).sum(), self.currency)
     }
 
     pub fn grand(&self) -> MeansTotals {

@@ -172,10 +172,7 @@ impl DomainError {
             DomainError::AmountTooManyDecimals { input: s(), max: 2 },
             DomainError::AmountTooLarge { input: s() },
             DomainError::AmountZero,
-            DomainError::AmountAboveMaximum {
-                amount: s(),
-                max: s(),
-            },
+            DomainError::AmountAboveMaximum { amount: s(), max: s() },
             DomainError::CurrencyMismatch {
                 got: s(),
                 expected: s(),
@@ -214,10 +211,7 @@ impl DomainError {
             DomainError::SessionExpired,
             DomainError::OperatorExists { operator: s() },
             DomainError::LastManager,
-            DomainError::IllegalTransition {
-                what: s(),
-                state: s(),
-            },
+            DomainError::IllegalTransition { what: s(), state: s() },
         ]
     }
 }
@@ -243,11 +237,7 @@ mod tests {
     fn serialised_code_equals_code() -> Result<(), serde_json::Error> {
         for e in DomainError::examples() {
             let v = serde_json::to_value(&e)?;
-            assert_eq!(
-                v["code"],
-                e.code(),
-                "serde tag and code() must agree for {e:?}"
-            );
+            assert_eq!(v["code"], e.code(), "serde tag and code() must agree for {e:?}");
         }
         Ok(())
     }

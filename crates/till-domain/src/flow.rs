@@ -125,22 +125,12 @@ impl Rules<'_> {
                 input: req.amount.decimal(),
             })?;
         self.check_amount(total)?;
-        let txn = self.pending(
-            TxnKind::Sale,
-            req.means,
-            req.amount,
-            req.tip,
-            None,
-            req.qr_scheme,
-            &new,
-        );
+        let txn = self.pending(TxnKind::Sale, req.means, req.amount, req.tip, None, req.qr_scheme, &new);
         Ok(started(
             txn,
             new.now,
             vec![
-                Effect::ShowAmount {
-                    txn: new.id.clone(),
-                },
+                Effect::ShowAmount { txn: new.id.clone() },
                 Effect::Authorize { txn: new.id },
             ],
         ))
@@ -181,11 +171,7 @@ impl Rules<'_> {
             original.qr_scheme,
             &new,
         );
-        Ok(started(
-            txn,
-            new.now,
-            vec![Effect::Authorize { txn: new.id }],
-        ))
+        Ok(started(txn, new.now, vec![Effect::Authorize { txn: new.id }]))
     }
 
     /// T7: a refund of (part of) an approved sale, Pending. `amount` defaults to all that remains.
@@ -238,11 +224,7 @@ impl Rules<'_> {
             original.qr_scheme,
             &new,
         );
-        Ok(started(
-            txn,
-            new.now,
-            vec![Effect::Authorize { txn: new.id }],
-        ))
+        Ok(started(txn, new.now, vec![Effect::Authorize { txn: new.id }]))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -349,22 +331,11 @@ pub fn complete(
     let mut touched_original = None;
     match ending {
         Ending::Device(Outcome::Approved(approval)) => {
-            push(
-                &mut next,
-                TxnEvent::Approved {
-                    approval,
-                    resolution,
-                },
-            )?;
+            push(&mut next, TxnEvent::Approved { approval, resolution })?;
             if let Some(orig) = original {
                 let mut o = orig.clone();
                 match next.kind {
-                    TxnKind::Void => push(
-                        &mut o,
-                        TxnEvent::Voided {
-                            by: next.id.clone(),
-                        },
-                    )?,
+                    TxnKind::Void => push(&mut o, TxnEvent::Voided { by: next.id.clone() })?,
                     TxnKind::Refund => push(
                         &mut o,
                         TxnEvent::Refunded {
@@ -376,22 +347,14 @@ pub fn complete(
                 }
                 touched_original = Some(o);
             }
-            effects.push(Effect::PrintReceipts {
-                txn: next.id.clone(),
-            });
+            effects.push(Effect::PrintReceipts { txn: next.id.clone() });
             if next.means == PaymentMeans::Cash && next.kind != TxnKind::Void {
                 effects.push(Effect::KickDrawer);
             }
             effects.push(Effect::ShowResult { approved: true });
         }
         Ending::Device(Outcome::Declined(decline)) => {
-            push(
-                &mut next,
-                TxnEvent::Declined {
-                    decline,
-                    resolution,
-                },
-            )?;
+            push(&mut next, TxnEvent::Declined { decline, resolution })?;
             effects.push(Effect::ShowResult { approved: false });
         }
         Ending::Device(Outcome::Cancelled) => {
@@ -401,13 +364,7 @@ pub fn complete(
                     code: "cancelled".to_owned(),
                     message_id: "decline-cancelled".to_owned(),
                 };
-                push(
-                    &mut next,
-                    TxnEvent::Declined {
-                        decline,
-                        resolution,
-                    },
-                )?;
+                push(&mut next, TxnEvent::Declined { decline, resolution })?;
             } else {
                 push(&mut next, TxnEvent::Cancelled)?;
             }
@@ -421,11 +378,7 @@ pub fn complete(
     }
     let mut txns = vec![next];
     txns.extend(touched_original);
-    Ok(Step {
-        events,
-        txns,
-        effects,
-    })
+    Ok(Step { events, txns, effects })
 }
 
 #[cfg(test)]
@@ -476,9 +429,7 @@ mod tests {
         let step = rules.start_sale(&req, new("a", 1))?;
         assert_eq!(step.events.len(), 1, "the intent is one event");
         assert_eq!(step.txns[0].status, TxnStatus::Pending);
-        assert!(step.effects.contains(&Effect::Authorize {
-            txn: TxnId("a".into())
-        }));
+        assert!(step.effects.contains(&Effect::Authorize { txn: TxnId("a".into()) }));
         Ok(())
     }
 
@@ -497,16 +448,11 @@ mod tests {
             qr_scheme: None,
         };
         assert_eq!(
-            rules
-                .start_sale(&req(0, PaymentMeans::Cash), new("a", 1))
-                .err(),
+            rules.start_sale(&req(0, PaymentMeans::Cash), new("a", 1)).err(),
             Some(DomainError::AmountZero)
         );
         assert!(matches!(
-            rules.start_sale(
-                &req(config.max_amount_minor + 1, PaymentMeans::Cash),
-                new("a", 1)
-            ),
+            rules.start_sale(&req(config.max_amount_minor + 1, PaymentMeans::Cash), new("a", 1)),
             Err(DomainError::AmountAboveMaximum { .. })
         ));
         let blocked = Rules {
@@ -517,9 +463,7 @@ mod tests {
             ..rules
         };
         assert_eq!(
-            blocked
-                .start_sale(&req(100, PaymentMeans::Cash), new("a", 1))
-                .err(),
+            blocked.start_sale(&req(100, PaymentMeans::Cash), new("a", 1)).err(),
             Some(DomainError::PosBlocked)
         );
 
@@ -580,11 +524,7 @@ mod tests {
             None,
             t0,
         )?;
-        assert_eq!(
-            done.events.len(),
-            2,
-            "the refund and its original each get an event"
-        );
+        assert_eq!(done.events.len(), 2, "the refund and its original each get an event");
         assert_eq!(done.txns[1].refundable(), hkd(500));
         assert!(matches!(
             rules.start_void(&done.txns[1], new("v", 3)),

@@ -34,10 +34,7 @@ impl PaymentMeans {
 
     /// Whether a same-batch void is possible.
     pub fn allows_void(self) -> bool {
-        matches!(
-            self,
-            PaymentMeans::Card | PaymentMeans::QrCustomer | PaymentMeans::Cash
-        )
+        matches!(self, PaymentMeans::Card | PaymentMeans::QrCustomer | PaymentMeans::Cash)
     }
 
     /// Whether a refund is possible.

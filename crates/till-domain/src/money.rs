@@ -76,9 +76,7 @@ impl Currency {
     }
 
     pub fn from_code(code: &str) -> Option<Currency> {
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code().eq_ignore_ascii_case(code))
+        Currency::ALL.into_iter().find(|c| c.code().eq_ignore_ascii_case(code))
     }
 }
 
@@ -114,34 +112,26 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        self.minor
-            .checked_add(other.minor)
-            .map(|minor| Money { minor, ..self })
+        self.minor.checked_add(other.minor).map(|minor| Money { minor, ..self })
     }
 
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         if self.currency != other.currency {
             return None;
         }
-        self.minor
-            .checked_sub(other.minor)
-            .map(|minor| Money { minor, ..self })
+        self.minor.checked_sub(other.minor).map(|minor| Money { minor, ..self })
     }
 
     /// Parses what a cashier or an integrator types: `12`, `12.5`, `12.50`, `1,234.50`.
     /// Rejects empty input, signs, more decimals than the currency has, and anything else.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, DomainError> {
         let raw = text.trim();
-        let bad = || DomainError::AmountNotANumber {
-            input: raw.to_owned(),
-        };
+        let bad = || DomainError::AmountNotANumber { input: raw.to_owned() };
         if raw.is_empty() {
             return Err(bad());
         }
         if raw.starts_with('-') {
-            return Err(DomainError::AmountNegative {
-                input: raw.to_owned(),
-            });
+            return Err(DomainError::AmountNegative { input: raw.to_owned() });
         }
         let cleaned: String = raw.chars().filter(|c| *c != ',' && *c != '_').collect();
         let (int_part, frac_part) = match cleaned.split_once('.') {
@@ -151,9 +141,7 @@ impl Money {
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(bad());
         }
-        if !int_part.chars().all(|c| c.is_ascii_digit())
-            || !frac_part.chars().all(|c| c.is_ascii_digit())
-        {
+        if !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad());
         }
         let digits = currency.minor_digits();
@@ -167,9 +155,9 @@ impl Money {
         let whole: i64 = if int_part.is_empty() {
             0
         } else {
-            int_part.parse().map_err(|_| DomainError::AmountTooLarge {
-                input: raw.to_owned(),
-            })?
+            int_part
+                .parse()
+                .map_err(|_| DomainError::AmountTooLarge { input: raw.to_owned() })?
         };
         let mut frac: i64 = if frac_part.is_empty() {
             0
@@ -182,9 +170,7 @@ impl Money {
         let minor = whole
             .checked_mul(scale)
             .and_then(|w| w.checked_add(frac))
-            .ok_or_else(|| DomainError::AmountTooLarge {
-                input: raw.to_owned(),
-            })?;
+            .ok_or_else(|| DomainError::AmountTooLarge { input: raw.to_owned() })?;
         Ok(Money { minor, currency })
     }
 
@@ -206,9 +192,7 @@ impl Money {
     /// till speaks (en, zh-Hant, zh-Hans) all group by three with a comma and use a dot.
     pub fn grouped(self) -> String {
         let plain = self.decimal();
-        let (sign, rest) = plain
-            .strip_prefix('-')
-            .map_or(("", plain.as_str()), |r| ("-", r));
+        let (sign, rest) = plain.strip_prefix('-').map_or(("", plain.as_str()), |r| ("-", r));
         let (int_part, frac) = rest.split_once('.').unwrap_or((rest, ""));
         let mut out = String::new();
         for (i, ch) in int_part.chars().enumerate() {

@@ -135,12 +135,7 @@ impl OperatorEvent {
                 op.must_change_pin = false;
                 Some(op)
             }
-            (
-                OperatorEvent::RefundPinChanged {
-                    refund_pin_hash, ..
-                },
-                Some(mut op),
-            ) => {
+            (OperatorEvent::RefundPinChanged { refund_pin_hash, .. }, Some(mut op)) => {
                 op.refund_pin_hash = refund_pin_hash.clone();
                 Some(op)
             }
@@ -167,11 +162,7 @@ pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, DomainError> {
 /// Checks a PIN against a stored PHC string; a malformed hash never verifies.
 pub fn verify_pin(hash: &str, pin: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(pin.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(pin.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -249,22 +240,13 @@ pub struct Session {
 impl Session {
     /// S2: the session ends after the idle timeout, and when a daily restart window has opened
     /// since it started. An open sale lives in the front end and survives re-login.
-    pub fn check(
-        &self,
-        now: DateTime<Utc>,
-        policy: &SessionPolicy,
-        offset: FixedOffset,
-    ) -> Result<(), DomainError> {
+    pub fn check(&self, now: DateTime<Utc>, policy: &SessionPolicy, offset: FixedOffset) -> Result<(), DomainError> {
         if now - self.last_activity > Duration::minutes(i64::from(policy.idle_timeout_minutes)) {
             return Err(DomainError::SessionExpired);
         }
         let local = now.with_timezone(&offset);
-        let midnight = local
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists");
-        let mut window =
-            midnight + Duration::minutes(i64::from(policy.restart_window_start_minute));
+        let midnight = local.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists");
+        let mut window = midnight + Duration::minutes(i64::from(policy.restart_window_start_minute));
         if window > local.naive_local() {
             window -= Duration::days(1);
         }
@@ -294,10 +276,7 @@ mod tests {
     #[test]
     fn pins_hash_and_verify() -> Result<(), DomainError> {
         let h = hash_pin("135790", &[7; 16])?;
-        assert!(
-            h.starts_with("$argon2id$"),
-            "argon2id is required by S1: {h}"
-        );
+        assert!(h.starts_with("$argon2id$"), "argon2id is required by S1: {h}");
         assert!(verify_pin(&h, "135790"));
         assert!(!verify_pin(&h, "135791"));
         assert!(!verify_pin("garbage", "135790"));
@@ -310,20 +289,13 @@ mod tests {
         assert_eq!(default_pin("SN-12"), "0012");
         assert!(validate_new_pin("123456").is_ok());
         for bad in ["12345", "1234567", "12345a", "１２３４５６", ""] {
-            assert_eq!(
-                validate_new_pin(bad),
-                Err(DomainError::PinFormat),
-                "{bad:?}"
-            );
+            assert_eq!(validate_new_pin(bad), Err(DomainError::PinFormat), "{bad:?}");
         }
     }
 
     #[test]
     fn five_failures_lock_for_fifteen_minutes() {
-        let t0 = Utc
-            .with_ymd_and_hms(2026, 11, 21, 9, 0, 0)
-            .single()
-            .expect("valid");
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).single().expect("valid");
         let mut l = Lockout::default();
         for i in 1..5 {
             l = l.after_attempt(false, t0);
@@ -350,10 +322,7 @@ mod tests {
         };
         let hk = FixedOffset::east_opt(8 * 3600).expect("valid");
         // 23:00 local = 15:00 UTC.
-        let start = Utc
-            .with_ymd_and_hms(2026, 11, 21, 15, 0, 0)
-            .single()
-            .expect("valid");
+        let start = Utc.with_ymd_and_hms(2026, 11, 21, 15, 0, 0).single().expect("valid");
         let s = Session {
             operator: "1".into(),
             role: Role::Cashier,

@@ -139,11 +139,7 @@ pub struct DeviceStatus {
 /// An EMV PIN pad (D1). The till never sees a PIN or a full card number.
 #[async_trait]
 pub trait PaymentTerminal: Send + Sync {
-    async fn authorize(
-        &self,
-        req: &CardRequest,
-        progress: &dyn ProgressSink,
-    ) -> Result<Outcome, DeviceError>;
+    async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError>;
     /// Void of an approved same-batch sale `original` (its trace), carried as transaction `req`.
     async fn void(
         &self,
@@ -151,11 +147,7 @@ pub trait PaymentTerminal: Send + Sync {
         original: TraceNo,
         progress: &dyn ProgressSink,
     ) -> Result<Outcome, DeviceError>;
-    async fn refund(
-        &self,
-        req: &CardRequest,
-        progress: &dyn ProgressSink,
-    ) -> Result<Outcome, DeviceError>;
+    async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError>;
     /// Reverses the transaction with this trace if the terminal has it. `Ok(true)` if it was
     /// reversed, `Ok(false)` if the terminal never had it (nothing to undo).
     async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError>;
@@ -262,21 +254,11 @@ pub enum QrStatus {
 #[async_trait]
 pub trait QrGateway: Send + Sync {
     async fn charge(&self, req: &QrCharge) -> Result<Outcome, DeviceError>;
-    async fn create_order(
-        &self,
-        txn: &TxnId,
-        amount: Money,
-        scheme: QrScheme,
-    ) -> Result<QrOrder, DeviceError>;
+    async fn create_order(&self, txn: &TxnId, amount: Money, scheme: QrScheme) -> Result<QrOrder, DeviceError>;
     async fn query(&self, txn: &TxnId) -> Result<QrStatus, DeviceError>;
     /// Cancels an open order or reverses a charge; returns the status after.
     async fn cancel(&self, txn: &TxnId) -> Result<QrStatus, DeviceError>;
-    async fn refund(
-        &self,
-        original: &TxnId,
-        refund: &TxnId,
-        amount: Money,
-    ) -> Result<Outcome, DeviceError>;
+    async fn refund(&self, original: &TxnId, refund: &TxnId, amount: Money) -> Result<Outcome, DeviceError>;
 }
 
 /// One entry of a stored-value card's history (T5).
@@ -298,16 +280,10 @@ pub struct StoredValueBalance {
 /// An Octopus-type stored-value card reader (T4, T5).
 #[async_trait]
 pub trait StoredValueReader: Send + Sync {
-    async fn pay(
-        &self,
-        txn: &TxnId,
-        amount: Money,
-        progress: &dyn ProgressSink,
-    ) -> Result<Outcome, DeviceError>;
+    async fn pay(&self, txn: &TxnId, amount: Money, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError>;
     /// Whether the reader completed a payment for `txn` (asked after a lost answer).
     async fn find(&self, txn: &TxnId) -> Result<Option<Outcome>, DeviceError>;
-    async fn balance(&self, progress: &dyn ProgressSink)
-    -> Result<StoredValueBalance, DeviceError>;
+    async fn balance(&self, progress: &dyn ProgressSink) -> Result<StoredValueBalance, DeviceError>;
 }
 
 /// Commands the host sends down (S4, H3).

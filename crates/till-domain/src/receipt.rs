@@ -18,10 +18,7 @@ use crate::txn::{Cvm, EntryMode, Transaction, TxnKind, TxnStatus};
 #[serde(rename_all = "kebab-case")]
 pub enum Text {
     /// A message in the receipt's language.
-    Msg {
-        id: String,
-        args: Vec<(String, String)>,
-    },
+    Msg { id: String, args: Vec<(String, String)> },
     /// A bilingual label: English and Chinese side by side.
     Label { id: String },
     /// Already resolved, or data (names, numbers).
@@ -328,24 +325,14 @@ pub fn transaction_receipt(
 fn totals_section(b: &mut Builder, totals: &BatchTotals) {
     for (means, m) in &totals.by_means {
         b.push(Line::Left {
-            text: Text::Label {
-                id: means.message_id(),
-            },
+            text: Text::Label { id: means.message_id() },
         });
-        let tally = |t: crate::batch::Tally| {
-            format!(
-                "{:>4}  {}",
-                t.count,
-                amount(Money::new(t.minor, totals.currency))
-            )
-        };
+        let tally =
+            |t: crate::batch::Tally| format!("{:>3} {:>14}", t.count, amount(Money::new(t.minor, totals.currency)));
         b.pair("report-sales", tally(m.sales))
             .pair("report-voids", tally(m.voids))
             .pair("report-refunds", tally(m.refunds))
-            .pair(
-                "report-net",
-                amount(Money::new(m.net_minor(), totals.currency)),
-            );
+            .pair("report-net", amount(Money::new(m.net_minor(), totals.currency)));
     }
     if totals.by_means.is_empty() {
         b.center(Text::msg("report-no-transactions"), false);
@@ -359,12 +346,7 @@ fn totals_section(b: &mut Builder, totals: &BatchTotals) {
 }
 
 /// PRINT SUMMARY (X report): the open batch's totals, any time before settling (T10).
-pub fn x_report(
-    batch: &Batch,
-    totals: &BatchTotals,
-    config: &TillConfig,
-    now: DateTime<Utc>,
-) -> ReceiptDoc {
+pub fn x_report(batch: &Batch, totals: &BatchTotals, config: &TillConfig, now: DateTime<Utc>) -> ReceiptDoc {
     let mut b = Builder::new();
     b.header(config).push(Line::Rule);
     b.center(Text::label("report-x-title"), true);
@@ -390,10 +372,7 @@ pub fn settlement_slip(
     b.center(Text::label("report-z-title"), true);
     b.pair("receipt-batch", batch.no.to_string())
         .pair("report-opened", local_time(config, batch.opened_at))
-        .pair(
-            "report-settled",
-            local_time(config, batch.settled_at.unwrap_or(now)),
-        )
+        .pair("report-settled", local_time(config, batch.settled_at.unwrap_or(now)))
         .push(Line::Rule);
     totals_section(&mut b, totals);
     if let Some(term) = terminal {
@@ -402,17 +381,14 @@ pub fn settlement_slip(
             .get(&crate::means::PaymentMeans::Card)
             .copied()
             .unwrap_or_default();
-        let till_sales = (
-            card.sales.count - card.voids.count,
-            card.sales.minor - card.voids.minor,
-        );
+        let till_sales = (card.sales.count - card.voids.count, card.sales.minor - card.voids.minor);
         let matches = till_sales == (term.sales.count, term.sales.minor)
             && (card.refunds.count, card.refunds.minor) == (term.refunds.count, term.refunds.minor);
         b.push(Line::Rule);
         b.pair(
             "report-terminal-sales",
             format!(
-                "{:>4}  {}",
+                "{:>3} {:>14}",
                 term.sales.count,
                 amount(Money::new(term.sales.minor, totals.currency))
             ),
@@ -420,7 +396,7 @@ pub fn settlement_slip(
         b.pair(
             "report-terminal-refunds",
             format!(
-                "{:>4}  {}",
+                "{:>3} {:>14}",
                 term.refunds.count,
                 amount(Money::new(term.refunds.minor, totals.currency))
             ),
@@ -445,8 +421,7 @@ pub fn settlement_slip(
 pub fn transaction_list(batch: &Batch, txns: &[Transaction], config: &TillConfig) -> ReceiptDoc {
     let mut b = Builder::new();
     b.center(Text::label("report-list-title"), true);
-    b.pair("receipt-batch", batch.no.to_string())
-        .push(Line::Rule);
+    b.pair("receipt-batch", batch.no.to_string()).push(Line::Rule);
     for t in txns {
         let time = t.started_at.with_timezone(&config.offset()).format("%H:%M");
         let sign = if t.kind == TxnKind::Sale { "" } else { "-" };
@@ -455,15 +430,10 @@ pub fn transaction_list(batch: &Batch, txns: &[Transaction], config: &TillConfig
             value: format!("{sign}{}", t.total().grouped()),
         });
         b.push(Line::Left {
-            text: Text::raw(format!(
-                "  {} {}",
-                t.means.id(),
-                t.status.id().to_uppercase()
-            )),
+            text: Text::raw(format!("  {} {}", t.means.id(), t.status.id().to_uppercase())),
         });
     }
-    b.push(Line::Rule)
-        .pair("report-count", txns.len().to_string());
+    b.push(Line::Rule).pair("report-count", txns.len().to_string());
     b.done()
 }
 
@@ -520,9 +490,7 @@ pub fn render_text(doc: &ReceiptDoc, width: usize) -> String {
     let mut out: Vec<String> = Vec::new();
     for line in &doc.lines {
         match line {
-            Line::Center { text, .. } => {
-                out.extend(wrap(text.as_str(), width).iter().map(|l| center(l, width)))
-            }
+            Line::Center { text, .. } => out.extend(wrap(text.as_str(), width).iter().map(|l| center(l, width))),
             Line::Left { text } => out.extend(wrap(text.as_str(), width)),
             Line::Pair { label, value } | Line::Total { label, value } => {
                 let (lw, vw) = (display_width(label.as_str()), display_width(value));
@@ -541,11 +509,7 @@ pub fn render_text(doc: &ReceiptDoc, width: usize) -> String {
             Line::Cut => {}
         }
     }
-    let mut text = out
-        .iter()
-        .map(|l| l.trim_end())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut text = out.iter().map(|l| l.trim_end()).collect::<Vec<_>>().join("\n");
     text.push('\n');
     text
 }
@@ -571,11 +535,7 @@ mod tests {
         let text = render_text(&doc, 32);
         let lines: Vec<&str> = text.lines().collect();
         for l in &lines {
-            assert_eq!(
-                display_width(l),
-                32,
-                "every pair line is exactly 32 columns: {l:?}"
-            );
+            assert_eq!(display_width(l), 32, "every pair line is exactly 32 columns: {l:?}");
         }
         assert!(lines[0].ends_with("HKD 1,234.50"));
         assert_eq!(lines[0], "TOTAL 合計          HKD 1,234.50");

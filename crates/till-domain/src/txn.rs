@@ -245,10 +245,7 @@ impl Transaction {
 
     /// What can still be refunded of a sale.
     pub fn refundable(&self) -> Money {
-        Money::new(
-            self.total().minor - self.refunded.minor,
-            self.amount.currency,
-        )
+        Money::new(self.total().minor - self.refunded.minor, self.amount.currency)
     }
 
     /// The transaction that a `Started` event creates.
@@ -271,10 +268,7 @@ impl Transaction {
         };
         match event {
             TxnEvent::Started { .. } => return Err(illegal(self)),
-            TxnEvent::Approved {
-                approval,
-                resolution,
-            } => {
+            TxnEvent::Approved { approval, resolution } => {
                 if !self.status.is_unresolved() {
                     return Err(illegal(self));
                 }
@@ -282,10 +276,7 @@ impl Transaction {
                 self.approval = Some(approval.clone());
                 self.resolution = *resolution;
             }
-            TxnEvent::Declined {
-                decline,
-                resolution,
-            } => {
+            TxnEvent::Declined { decline, resolution } => {
                 if !self.status.is_unresolved() {
                     return Err(illegal(self));
                 }
@@ -313,8 +304,7 @@ impl Transaction {
                 self.resolution = Some(Resolution::Reversal);
             }
             TxnEvent::Voided { by } => {
-                if self.kind != TxnKind::Sale || self.status != Approved || !self.refunded.is_zero()
-                {
+                if self.kind != TxnKind::Sale || self.status != Approved || !self.refunded.is_zero() {
                     return Err(illegal(self));
                 }
                 self.status = Voided;
@@ -328,8 +318,7 @@ impl Transaction {
                 {
                     return Err(illegal(self));
                 }
-                self.refunded =
-                    Money::new(self.refunded.minor + amount.minor, self.refunded.currency);
+                self.refunded = Money::new(self.refunded.minor + amount.minor, self.refunded.currency);
             }
         }
         self.updated_at = at;
@@ -413,13 +402,7 @@ mod tests {
             "a refund above what remains must be refused"
         );
         assert!(
-            t.apply(
-                &TxnEvent::Voided {
-                    by: TxnId("v".into())
-                },
-                now
-            )
-            .is_err(),
+            t.apply(&TxnEvent::Voided { by: TxnId("v".into()) }, now).is_err(),
             "no void after a refund"
         );
         Ok(())

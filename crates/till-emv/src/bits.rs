@@ -358,18 +358,10 @@ impl CvmCondition {
             CvmCondition::TerminalSupportsCvm => "If terminal supports the CVM",
             CvmCondition::ManualCash => "If manual cash",
             CvmCondition::PurchaseWithCashback => "If purchase with cashback",
-            CvmCondition::UnderX => {
-                "If transaction is in the application currency and is under X value"
-            }
-            CvmCondition::OverX => {
-                "If transaction is in the application currency and is over X value"
-            }
-            CvmCondition::UnderY => {
-                "If transaction is in the application currency and is under Y value"
-            }
-            CvmCondition::OverY => {
-                "If transaction is in the application currency and is over Y value"
-            }
+            CvmCondition::UnderX => "If transaction is in the application currency and is under X value",
+            CvmCondition::OverX => "If transaction is in the application currency and is over X value",
+            CvmCondition::UnderY => "If transaction is in the application currency and is under Y value",
+            CvmCondition::OverY => "If transaction is in the application currency and is over Y value",
             CvmCondition::Rfu(_) => "RFU",
             CvmCondition::PaymentSystem(_) => "Payment system specific condition",
         }
@@ -578,11 +570,7 @@ mod tests {
     fn tvr_names_each_set_bit() -> TestResult {
         // 40 80 00 80 00: byte 1 bit 7, byte 2 bit 8, byte 4 bit 8.
         let tvr = Tvr::from_bytes(&[0x40, 0x80, 0x00, 0x80, 0x00])?;
-        let meanings: Vec<_> = tvr
-            .flags()
-            .iter()
-            .map(|f| (f.byte, f.bit, f.meaning))
-            .collect();
+        let meanings: Vec<_> = tvr.flags().iter().map(|f| (f.byte, f.bit, f.meaning)).collect();
         assert_eq!(
             meanings,
             vec![
@@ -651,10 +639,7 @@ mod tests {
     fn cvm_results_5e0300_is_signature_if_supported_outcome_unknown() -> TestResult {
         let cvm = CvmResults::from_bytes(&[0x5E, 0x03, 0x00])?;
         assert_eq!(cvm.method, CvmMethod::Signature);
-        assert!(
-            cvm.apply_succeeding_rule_if_unsuccessful,
-            "0x5E has bit 7 set"
-        );
+        assert!(cvm.apply_succeeding_rule_if_unsuccessful, "0x5E has bit 7 set");
         assert_eq!(cvm.condition, CvmCondition::TerminalSupportsCvm);
         assert_eq!(cvm.outcome, CvmOutcome::Unknown);
         Ok(())
@@ -682,19 +667,12 @@ mod tests {
             CvmResults::from_bytes(&[0x3F, 0x00, 0x00])?.method,
             CvmMethod::NoCvmPerformed
         );
-        assert_eq!(
-            CvmResults::from_bytes(&[0x00, 0x00, 0x01])?.method,
-            CvmMethod::FailCvm
-        );
+        assert_eq!(CvmResults::from_bytes(&[0x00, 0x00, 0x01])?.method, CvmMethod::FailCvm);
         assert_eq!(
             CvmResults::from_bytes(&[0x21, 0x00, 0x00])?.method,
             CvmMethod::PaymentSystem(0x21)
         );
-        assert_eq!(
-            CvmMethod::from_code(0x5E).code(),
-            0x1E,
-            "bit 7 is not part of the code"
-        );
+        assert_eq!(CvmMethod::from_code(0x5E).code(), 0x1E, "bit 7 is not part of the code");
         assert!(CvmResults::from_bytes(&[0x1E, 0x00]).is_err());
         Ok(())
     }

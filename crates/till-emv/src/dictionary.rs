@@ -181,8 +181,8 @@ const fn secret(tag: u32, name: &'static str, format: Format, masking: Masking) 
 }
 
 use Format::{
-    Alphabetic as A, Alphanumeric as AN, AlphanumericSpecial as ANS, Binary as B,
-    CompressedNumeric as CN, Numeric as N, Template as T, Variable as VAR,
+    Alphabetic as A, Alphanumeric as AN, AlphanumericSpecial as ANS, Binary as B, CompressedNumeric as CN,
+    Numeric as N, Template as T, Variable as VAR,
 };
 
 /// The entries, ordered by tag. A unit test checks the order and that every tag is well formed.
@@ -192,12 +192,7 @@ static DICTIONARY: &[TagInfo] = &[
     entry(0x50, "Application Label", ANS),
     secret(0x56, "Track 1 Data (Mastercard)", ANS, Masking::Track1),
     secret(0x57, "Track 2 Equivalent Data", B, Masking::Track2),
-    secret(
-        0x5A,
-        "Application Primary Account Number (PAN)",
-        CN,
-        Masking::Pan,
-    ),
+    secret(0x5A, "Application Primary Account Number (PAN)", CN, Masking::Pan),
     entry(0x5F20, "Cardholder Name", ANS),
     entry(0x5F24, "Application Expiration Date", N),
     entry(0x5F25, "Application Effective Date", N),
@@ -205,11 +200,7 @@ static DICTIONARY: &[TagInfo] = &[
     entry(0x5F2A, "Transaction Currency Code", N),
     entry(0x5F2D, "Language Preference", AN),
     entry(0x5F30, "Service Code", N),
-    entry(
-        0x5F34,
-        "Application Primary Account Number (PAN) Sequence Number",
-        N,
-    ),
+    entry(0x5F34, "Application Primary Account Number (PAN) Sequence Number", N),
     entry(0x5F36, "Transaction Currency Exponent", N),
     entry(0x5F50, "Issuer URL", ANS),
     entry(0x5F53, "International Bank Account Number (IBAN)", B),
@@ -271,19 +262,11 @@ static DICTIONARY: &[TagInfo] = &[
     entry(0x9F10, "Issuer Application Data", B),
     entry(0x9F11, "Issuer Code Table Index", N),
     entry(0x9F12, "Application Preferred Name", ANS),
-    entry(
-        0x9F13,
-        "Last Online Application Transaction Counter (ATC) Register",
-        B,
-    ),
+    entry(0x9F13, "Last Online Application Transaction Counter (ATC) Register", B),
     entry(0x9F14, "Lower Consecutive Offline Limit", B),
     entry(0x9F15, "Merchant Category Code", N),
     entry(0x9F16, "Merchant Identifier", ANS),
-    entry(
-        0x9F17,
-        "Personal Identification Number (PIN) Try Counter",
-        B,
-    ),
+    entry(0x9F17, "Personal Identification Number (PIN) Try Counter", B),
     entry(0x9F18, "Issuer Script Identifier", B),
     entry(0x9F1A, "Terminal Country Code", N),
     entry(0x9F1B, "Terminal Floor Limit", B),
@@ -293,11 +276,7 @@ static DICTIONARY: &[TagInfo] = &[
     secret(0x9F1F, "Track 1 Discretionary Data", ANS, Masking::Hidden),
     secret(0x9F20, "Track 2 Discretionary Data", CN, Masking::Hidden),
     entry(0x9F21, "Transaction Time", N),
-    entry(
-        0x9F22,
-        "Certification Authority Public Key Index - terminal",
-        B,
-    ),
+    entry(0x9F22, "Certification Authority Public Key Index - terminal", B),
     entry(0x9F23, "Upper Consecutive Offline Limit", B),
     entry(0x9F26, "Application Cryptogram", B),
     entry(0x9F27, "Cryptogram Information Data", B),
@@ -325,11 +304,7 @@ static DICTIONARY: &[TagInfo] = &[
     entry(0x9F46, "ICC Public Key Certificate", B),
     entry(0x9F47, "ICC Public Key Exponent", B),
     entry(0x9F48, "ICC Public Key Remainder", B),
-    entry(
-        0x9F49,
-        "Dynamic Data Authentication Data Object List (DDOL)",
-        B,
-    ),
+    entry(0x9F49, "Dynamic Data Authentication Data Object List (DDOL)", B),
     entry(0x9F4A, "Static Data Authentication Tag List", VAR),
     entry(0x9F4B, "Signed Dynamic Application Data", B),
     entry(0x9F4C, "ICC Dynamic Number", B),
@@ -347,16 +322,8 @@ static DICTIONARY: &[TagInfo] = &[
         B,
     ),
     entry(0x9F7C, "Customer Exclusive Data (Visa)", B),
-    entry(
-        0xA5,
-        "File Control Information (FCI) Proprietary Template",
-        T,
-    ),
-    entry(
-        0xBF0C,
-        "File Control Information (FCI) Issuer Discretionary Data",
-        T,
-    ),
+    entry(0xA5, "File Control Information (FCI) Proprietary Template", T),
+    entry(0xBF0C, "File Control Information (FCI) Issuer Discretionary Data", T),
 ];
 
 #[cfg(test)]
@@ -416,10 +383,7 @@ mod tests {
             tag_name(Tag::from_hex("DF0D")?),
             "Proprietary data element (private class)"
         );
-        assert_eq!(
-            tag_name(Tag::from_hex("E1")?),
-            "Proprietary template (private class)"
-        );
+        assert_eq!(tag_name(Tag::from_hex("E1")?), "Proprietary template (private class)");
         assert_eq!(tag_name(Tag::from_hex("9F26")?), "Application Cryptogram");
         Ok(())
     }

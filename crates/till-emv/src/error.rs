@@ -51,9 +51,7 @@ pub enum EmvError {
     },
 
     /// An object declares more value bytes than remain in the input or in its enclosing object.
-    #[error(
-        "value of tag {tag} is cut off: {declared} byte(s) declared at byte {offset}, {available} available"
-    )]
+    #[error("value of tag {tag} is cut off: {declared} byte(s) declared at byte {offset}, {available} available")]
     TruncatedValue {
         /// The tag whose value is cut off.
         tag: Tag,

@@ -29,8 +29,8 @@ pub mod tlv;
 mod view;
 
 pub use bits::{
-    AdviceReason, BitFlag, CryptogramInformation, CryptogramType, CvmCondition, CvmMethod,
-    CvmOutcome, CvmResults, TerminalCapabilities, Tsi, Tvr,
+    AdviceReason, BitFlag, CryptogramInformation, CryptogramType, CvmCondition, CvmMethod, CvmOutcome, CvmResults,
+    TerminalCapabilities, Tsi, Tvr,
 };
 pub use dictionary::{Format, Masking, TagInfo, is_sensitive, tag_info, tag_name};
 pub use error::EmvError;

@@ -40,10 +40,9 @@ impl CvmLine {
             (M::FailCvm, _) | (_, O::Failed) => CvmLine::Failed,
             (M::PlaintextPinByIcc | M::EncipheredPinByIcc, O::Successful) => CvmLine::PinVerified,
             (M::EncipheredPinOnline, O::Successful | O::Unknown) => CvmLine::PinVerified,
-            (
-                M::PlaintextPinByIccAndSignature | M::EncipheredPinByIccAndSignature,
-                O::Successful | O::Unknown,
-            ) => CvmLine::PinVerifiedAndSignature,
+            (M::PlaintextPinByIccAndSignature | M::EncipheredPinByIccAndSignature, O::Successful | O::Unknown) => {
+                CvmLine::PinVerifiedAndSignature
+            }
             (M::Signature, _) => CvmLine::Signature,
             (M::NoCvmRequired, _) => CvmLine::NoCvmRequired,
             (M::NoCvmPerformed, _) => CvmLine::NoCvmPerformed,
@@ -92,9 +91,7 @@ impl CardSummary {
         let latin1 = bytes_of(Tag::ISSUER_CODE_TABLE_INDEX) == Some(&[0x01]);
         let application_label = bytes_of(Tag::APPLICATION_LABEL)
             .and_then(|b| printable_text(b, false))
-            .or_else(|| {
-                bytes_of(Tag::APPLICATION_PREFERRED_NAME).and_then(|b| printable_text(b, latin1))
-            });
+            .or_else(|| bytes_of(Tag::APPLICATION_PREFERRED_NAME).and_then(|b| printable_text(b, latin1)));
 
         let pan = pan_digits(list);
         let masked_pan = pan.as_ref().map(|p| p.masked());
@@ -161,11 +158,7 @@ impl<'a> PanDigits<'a> {
     fn new(source: &'a [u8], layout: PanLayout) -> Option<PanDigits<'a>> {
         let mut count = 0;
         let well_formed = for_each_digit(source, layout, |_| count += 1);
-        (well_formed && count > 0).then_some(PanDigits {
-            source,
-            layout,
-            count,
-        })
+        (well_formed && count > 0).then_some(PanDigits { source, layout, count })
     }
 
     /// Calls `visit` with each digit, in order.
@@ -186,11 +179,7 @@ impl<'a> PanDigits<'a> {
         };
         let mut masked = String::with_capacity(self.count);
         self.visit(|i, digit| {
-            masked.push(if i < reveal_from {
-                '*'
-            } else {
-                char::from(b'0' + digit)
-            });
+            masked.push(if i < reveal_from { '*' } else { char::from(b'0' + digit) });
         });
         masked
     }
@@ -321,11 +310,7 @@ mod tests {
             "9F2608CBFC767977111F159F2701809F34035E0300"
         ))?;
         let summary = CardSummary::from_tlvs(&list);
-        assert_eq!(
-            summary.aid.as_deref(),
-            Some("A0000000038002"),
-            "84 when 4F is absent"
-        );
+        assert_eq!(summary.aid.as_deref(), Some("A0000000038002"), "84 when 4F is absent");
         assert_eq!(summary.application_label.as_deref(), Some("BARCLAYS"));
         assert_eq!(summary.cryptogram.as_deref(), Some("CBFC767977111F15"));
         assert_eq!(summary.cryptogram_type, Some(CryptogramType::Arqc));
@@ -335,23 +320,14 @@ mod tests {
 
     #[test]
     fn cvm_lines() -> TestResult {
-        let line =
-            |bytes: [u8; 3]| CvmResults::from_bytes(&bytes).map(|r| CvmLine::from_results(&r));
-        assert_eq!(
-            line([0x42, 0x03, 0x00])?,
-            CvmLine::PinVerified,
-            "online PIN"
-        );
+        let line = |bytes: [u8; 3]| CvmResults::from_bytes(&bytes).map(|r| CvmLine::from_results(&r));
+        assert_eq!(line([0x42, 0x03, 0x00])?, CvmLine::PinVerified, "online PIN");
         assert_eq!(
             line([0x41, 0x03, 0x02])?,
             CvmLine::PinVerified,
             "offline PIN, successful"
         );
-        assert_eq!(
-            line([0x41, 0x03, 0x01])?,
-            CvmLine::Failed,
-            "offline PIN, failed"
-        );
+        assert_eq!(line([0x41, 0x03, 0x01])?, CvmLine::Failed, "offline PIN, failed");
         assert_eq!(line([0x01, 0x03, 0x00])?, CvmLine::Other { method_code: 1 });
         assert_eq!(line([0x1F, 0x03, 0x00])?, CvmLine::NoCvmRequired);
         assert_eq!(line([0x3F, 0x00, 0x00])?, CvmLine::NoCvmPerformed);

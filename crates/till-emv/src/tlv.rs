@@ -324,9 +324,7 @@ impl fmt::Debug for Tlv {
             Value::Primitive(bytes) if crate::dictionary::is_sensitive(self.tag) => {
                 out.field("value", &format_args!("<masked, {} bytes>", bytes.len()))
             }
-            Value::Primitive(bytes) => {
-                out.field("value", &format_args!("{}", hex::encode_upper(bytes)))
-            }
+            Value::Primitive(bytes) => out.field("value", &format_args!("{}", hex::encode_upper(bytes))),
         };
         out.finish()
     }
@@ -436,12 +434,7 @@ fn read_tag(input: &[u8], pos: usize, end: usize) -> Result<(Tag, usize), EmvErr
 }
 
 /// Reads the length field at `pos`; returns the length, its form and the offset of the value.
-fn read_length(
-    input: &[u8],
-    tag: Tag,
-    pos: usize,
-    end: usize,
-) -> Result<(usize, LengthForm, usize), EmvError> {
+fn read_length(input: &[u8], tag: Tag, pos: usize, end: usize) -> Result<(usize, LengthForm, usize), EmvError> {
     if pos >= end {
         return Err(EmvError::TruncatedLength {
             tag,
@@ -551,11 +544,7 @@ mod tests {
         assert!(template.is_constructed(), "BF has bit 6 set");
         assert_eq!(Tag::from_hex("DF0D")?.class(), TagClass::Private);
         assert_eq!(Tag::from_u32(0x5F20)?.to_string(), "5F20");
-        assert_eq!(
-            Tag::from_u32(0)?.byte_len(),
-            1,
-            "tag 00 is one byte, not zero"
-        );
+        assert_eq!(Tag::from_u32(0)?.byte_len(), 1, "tag 00 is one byte, not zero");
         assert!(
             Tag::from_hex("5F56")? < Tag::from_hex("61")?,
             "tags order like their bytes"
@@ -566,26 +555,14 @@ mod tests {
 
     #[test]
     fn malformed_tags_are_rejected() -> Result<(), EmvError> {
-        assert!(matches!(
-            Tag::from_hex("9F"),
-            Err(EmvError::MalformedTag { .. })
-        ));
+        assert!(matches!(Tag::from_hex("9F"), Err(EmvError::MalformedTag { .. })));
         assert!(matches!(
             Tag::from_hex("00X"),
             Err(EmvError::InvalidHex { position: 2, .. })
         ));
-        assert!(matches!(
-            Tag::from_hex("5A5A"),
-            Err(EmvError::MalformedTag { .. })
-        ));
-        assert!(matches!(
-            Tag::from_hex("9F818181"),
-            Err(EmvError::MalformedTag { .. })
-        ));
-        assert!(matches!(
-            Tag::from_bytes(&[]),
-            Err(EmvError::MalformedTag { .. })
-        ));
+        assert!(matches!(Tag::from_hex("5A5A"), Err(EmvError::MalformedTag { .. })));
+        assert!(matches!(Tag::from_hex("9F818181"), Err(EmvError::MalformedTag { .. })));
+        assert!(matches!(Tag::from_bytes(&[]), Err(EmvError::MalformedTag { .. })));
         Ok(())
     }
 
@@ -618,10 +595,7 @@ mod tests {
         assert_eq!(long[0].length_form(), LengthForm::Long { octets: 2 });
         let short = parse(&decode_hex("9C01FF")?)?;
         assert_eq!(short[0].bytes(), long[0].bytes());
-        assert_ne!(
-            short, long,
-            "objects are equal only if they encode to the same bytes"
-        );
+        assert_ne!(short, long, "objects are equal only if they encode to the same bytes");
         Ok(())
     }
 
@@ -689,10 +663,7 @@ mod tests {
     fn debug_masks_sensitive_values() -> TestResult {
         let pan = Tlv::primitive(Tag::from_hex("5A")?, decode_hex("4761739001010010")?)?;
         let shown = format!("{pan:?}");
-        assert!(
-            !shown.contains("4761739001010010"),
-            "Debug leaked a PAN: {shown}"
-        );
+        assert!(!shown.contains("4761739001010010"), "Debug leaked a PAN: {shown}");
         assert!(shown.contains("masked"));
         Ok(())
     }

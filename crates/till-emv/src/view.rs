@@ -5,9 +5,7 @@
 //! masked PAN, other secrets nothing. Constructed objects carry their children but no value hex,
 //! since that hex would contain their children's secrets.
 
-use crate::bits::{
-    BitFlag, CryptogramInformation, CryptogramType, CvmResults, TerminalCapabilities, Tsi, Tvr,
-};
+use crate::bits::{BitFlag, CryptogramInformation, CryptogramType, CvmResults, TerminalCapabilities, Tsi, Tvr};
 use crate::dictionary::{Format, Masking, tag_info, tag_name};
 use crate::error::EmvError;
 use crate::summary::{PanDigits, printable_text};
@@ -187,9 +185,7 @@ fn decode(tag: Tag, bytes: &[u8]) -> Option<Decoded> {
         }
         _ => return None,
     };
-    Some(decoded.unwrap_or_else(|e| Decoded::Invalid {
-        error: e.to_string(),
-    }))
+    Some(decoded.unwrap_or_else(|e| Decoded::Invalid { error: e.to_string() }))
 }
 
 #[cfg(test)]
@@ -202,9 +198,7 @@ mod tests {
     #[test]
     fn sensitive_values_never_reach_the_view() -> TestResult {
         let pan = "1000023100000033";
-        let list = parse_hex(&format!(
-            "70235710{pan}D44122011003400F5A08{pan}9F200412345678"
-        ))?;
+        let list = parse_hex(&format!("70235710{pan}D44122011003400F5A08{pan}9F200412345678"))?;
         let views = view(&list);
         let debug = format!("{views:?}");
         assert!(!debug.contains(pan), "the view leaked a PAN: {debug}");
@@ -213,16 +207,8 @@ mod tests {
             "the view leaked discretionary data: {debug}"
         );
         let record = &views[0];
-        assert_eq!(
-            record.value, None,
-            "a template's hex would carry its children's PAN"
-        );
-        assert!(
-            record
-                .children
-                .iter()
-                .all(|c| c.masked && c.value.is_none())
-        );
+        assert_eq!(record.value, None, "a template's hex would carry its children's PAN");
+        assert!(record.children.iter().all(|c| c.masked && c.value.is_none()));
         assert_eq!(record.children[0].text.as_deref(), Some("************0033"));
         assert_eq!(record.children[1].text.as_deref(), Some("************0033"));
         assert_eq!(record.children[2].text, None);

@@ -53,10 +53,7 @@ impl Lang {
         if id.language.as_str() != "zh" {
             return Lang::En;
         }
-        match (
-            id.script.map(|s| s.to_string()),
-            id.region.map(|r| r.to_string()),
-        ) {
+        match (id.script.map(|s| s.to_string()), id.region.map(|r| r.to_string())) {
             (Some(s), _) if s == "Hant" => Lang::ZhHant,
             (Some(s), _) if s == "Hans" => Lang::ZhHans,
             (None, Some(r)) if ["TW", "HK", "MO"].contains(&r.as_str()) => Lang::ZhHant,
@@ -66,9 +63,7 @@ impl Lang {
 
     /// Parses exactly one of the three tags (case-insensitive); for user input that must be one.
     pub fn from_tag(tag: &str) -> Option<Lang> {
-        Lang::ALL
-            .into_iter()
-            .find(|l| l.tag().eq_ignore_ascii_case(tag))
+        Lang::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag))
     }
 
     pub fn is_chinese(self) -> bool {
@@ -92,10 +87,7 @@ pub struct Catalog {
 impl fmt::Debug for Catalog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Catalog")
-            .field(
-                "ids",
-                &self.ids.values().map(BTreeSet::len).collect::<Vec<_>>(),
-            )
+            .field("ids", &self.ids.values().map(BTreeSet::len).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -135,11 +127,7 @@ impl Catalog {
             }
             bundles.insert(lang, bundle);
         }
-        Catalog {
-            bundles,
-            ids,
-            errors,
-        }
+        Catalog { bundles, ids, errors }
     }
 
     /// Every message id of one language.
@@ -163,20 +151,15 @@ impl Catalog {
         for (k, v) in args {
             // Plain counts go in as numbers so plural selectors work; zero-padded codes such as
             // trace numbers stay text.
-            let is_count = !v.is_empty()
-                && v.bytes().all(|b| b.is_ascii_digit())
-                && (v.len() == 1 || !v.starts_with('0'));
+            let is_count =
+                !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && (v.len() == 1 || !v.starts_with('0'));
             match v.parse::<f64>() {
                 Ok(n) if is_count => fargs.set(k.as_str(), FluentValue::from(n)),
                 _ => fargs.set(k.as_str(), FluentValue::from(v.as_str())),
             }
         }
         let mut errs = Vec::new();
-        Some(
-            bundle
-                .format_pattern(pattern, Some(&fargs), &mut errs)
-                .into_owned(),
-        )
+        Some(bundle.format_pattern(pattern, Some(&fargs), &mut errs).into_owned())
     }
 
     /// The message in `lang`, falling back to English and then to the id itself.
@@ -203,10 +186,7 @@ impl Localizer {
     }
 
     pub fn text(&self, id: &str, args: &[(&str, String)]) -> String {
-        let owned: Vec<(String, String)> = args
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
+        let owned: Vec<(String, String)> = args.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
         self.catalog.text(self.lang, id, &owned)
     }
 
@@ -237,10 +217,7 @@ impl ReceiptLabels {
         } else {
             Lang::ZhHant
         };
-        ReceiptLabels {
-            main: lang,
-            chinese,
-        }
+        ReceiptLabels { main: lang, chinese }
     }
 }
 
@@ -301,11 +278,7 @@ mod tests {
         assert_eq!(l.label("receipt-total"), "TOTAL 總額");
         let s = ReceiptLabels::for_lang(Lang::ZhHans);
         assert_eq!(s.label("receipt-total"), "TOTAL 总额");
-        assert_eq!(
-            l.label("receipt-aid"),
-            "AID",
-            "identical labels are not doubled"
-        );
+        assert_eq!(l.label("receipt-aid"), "AID", "identical labels are not doubled");
     }
 
     #[test]

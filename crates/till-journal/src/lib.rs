@@ -25,9 +25,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use thiserror::Error;
 use till_domain::{
-    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody,
-    MeansTotals, Money, Operator, PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId,
-    TxnKind,
+    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody, MeansTotals, Money,
+    Operator, PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId, TxnKind,
 };
 
 /// Why a journal operation failed.
@@ -226,10 +225,7 @@ impl Journal {
                 seq: 0,
                 detail: format!("unknown means {means}"),
             })?;
-            let m = totals
-                .by_means
-                .entry(means)
-                .or_insert_with(MeansTotals::default);
+            let m = totals.by_means.entry(means).or_insert_with(MeansTotals::default);
             let tally = Tally {
                 count: count as u64,
                 minor: sum,
@@ -247,11 +243,7 @@ impl Journal {
     pub fn current_batch(&self) -> Result<Option<Batch>> {
         let body: Option<String> = self
             .conn
-            .query_row(
-                "SELECT body FROM batches ORDER BY no DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT body FROM batches ORDER BY no DESC LIMIT 1", [], |r| r.get(0))
             .optional()?;
         body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
     }
@@ -259,11 +251,9 @@ impl Journal {
     pub fn batch(&self, no: BatchNo) -> Result<Option<Batch>> {
         let body: Option<String> = self
             .conn
-            .query_row(
-                "SELECT body FROM batches WHERE no = ?1",
-                [i64::from(no.0)],
-                |r| r.get(0),
-            )
+            .query_row("SELECT body FROM batches WHERE no = ?1", [i64::from(no.0)], |r| {
+                r.get(0)
+            })
             .optional()?;
         body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
     }
@@ -282,9 +272,7 @@ impl Journal {
     }
 
     pub fn operators(&self) -> Result<Vec<Operator>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT body FROM operators ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached("SELECT body FROM operators ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
@@ -308,9 +296,9 @@ impl Journal {
 
     /// Events after `seq`, as (sequence, JSON) pairs: what the uploader sends to the host.
     pub fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, String)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, at, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, at, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![seq as i64, limit], |r| {
             Ok((
                 r.get::<_, i64>(0)? as u64,
@@ -320,10 +308,7 @@ impl Journal {
         })?;
         rows.map(|r| {
             let (s, at, body) = r?;
-            Ok((
-                s,
-                format!("{{\"at\":{},\"body\":{body}}}", serde_json::to_string(&at)?),
-            ))
+            Ok((s, format!("{{\"at\":{},\"body\":{body}}}", serde_json::to_string(&at)?)))
         })
         .collect()
     }
@@ -359,33 +344,22 @@ impl Journal {
                 });
             }
             if prev_hash != prev {
-                return Err(broken(
-                    "its previous-hash does not match the event before it",
-                ));
+                return Err(broken("its previous-hash does not match the event before it"));
             }
             if chain_hash(&prev, seq, &at, &kind, &body)[..] != hash[..] {
                 return Err(broken("its content does not match its hash (edited)"));
             }
-            let parsed: EventBody =
-                serde_json::from_str(&body).map_err(|e| broken(&format!("unreadable: {e}")))?;
+            let parsed: EventBody = serde_json::from_str(&body).map_err(|e| broken(&format!("unreadable: {e}")))?;
             let at = DateTime::parse_from_rfc3339(&at)
                 .map_err(|e| broken(&format!("bad time: {e}")))?
                 .with_timezone(&Utc);
-            project(&sql, &Event { at, body: parsed })
-                .map_err(|e| broken(&format!("does not apply: {e}")))?;
+            project(&sql, &Event { at, body: parsed }).map_err(|e| broken(&format!("does not apply: {e}")))?;
             prev = hash;
         }
-        for (table, key) in [
-            ("txns", "id"),
-            ("batches", "no"),
-            ("operators", "id"),
-            ("state", "key"),
-        ] {
+        for (table, key) in [("txns", "id"), ("batches", "no"), ("operators", "id"), ("state", "key")] {
             let query = format!("SELECT {key}, body FROM {table} ORDER BY {key}");
             let read = |c: &Connection| -> Result<Vec<(String, String)>> {
-                let mut s = c.prepare(
-                    &query.replace("body", if table == "state" { "value" } else { "body" }),
-                )?;
+                let mut s = c.prepare(&query.replace("body", if table == "state" { "value" } else { "body" }))?;
                 let rows = s.query_map([], |r| {
                     let k: rusqlite::types::Value = r.get(0)?;
                     Ok((format!("{k:?}"), r.get::<_, String>(1)?))
@@ -395,9 +369,7 @@ impl Journal {
             if read(&self.conn)? != read(&sql)? {
                 return Err(JournalError::ChainBroken {
                     seq: expected_seq,
-                    detail: format!(
-                        "materialised table {table} differs from the fold of the events"
-                    ),
+                    detail: format!("materialised table {table} differs from the fold of the events"),
                 });
             }
         }
@@ -415,11 +387,9 @@ impl Journal {
 
 fn head(conn: &Connection) -> Result<(u64, [u8; 32])> {
     let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     Ok(match row {
         Some((seq, hash)) => {
@@ -458,8 +428,10 @@ fn get_state<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Re
 }
 
 fn set_state<T: serde::Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
-    conn.prepare_cached("INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
-        .execute(params![key, serde_json::to_string(value)?])?;
+    conn.prepare_cached(
+        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, serde_json::to_string(value)?])?;
     Ok(())
 }
 
@@ -519,9 +491,7 @@ fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
             set_state(conn, "last_trace", &txn.trace.value())?;
         }
         EventBody::Txn { id, event: e } => {
-            let mut t = load_txn(conn, id)?.ok_or_else(|| DomainError::UnknownTrace {
-                trace: id.0.clone(),
-            })?;
+            let mut t = load_txn(conn, id)?.ok_or_else(|| DomainError::UnknownTrace { trace: id.0.clone() })?;
             t.apply(e, event.at)?;
             save_txn(conn, &t)?;
         }
@@ -576,12 +546,7 @@ fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
 
 /// Generated history for benchmarks and tests: `count` approved sales spread over `batches`
 /// batches, committed `chunk` events per SQLite transaction through the normal commit path.
-pub fn fill_for_benchmark(
-    journal: &mut Journal,
-    count: u64,
-    batches: u32,
-    start: DateTime<Utc>,
-) -> Result<()> {
+pub fn fill_for_benchmark(journal: &mut Journal, count: u64, batches: u32, start: DateTime<Utc>) -> Result<()> {
     use till_domain::{Approval, CardData, Cvm, EntryMode};
     let per_batch = count.div_ceil(u64::from(batches.max(1)));
     let mut events = Vec::with_capacity(20_000);

@@ -30,10 +30,7 @@ impl Amount {
                 reason: "the amount must not be zero",
             });
         }
-        let amount = Amount {
-            minor_units,
-            decimals,
-        };
+        let amount = Amount { minor_units, decimals };
         // Digits of the minor units, at least decimals + 1 (a leading 0), plus the point.
         let digits = minor_units.to_string().len().max(usize::from(decimals) + 1);
         let len = digits + usize::from(decimals > 0);
@@ -56,8 +53,7 @@ impl Amount {
         }
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if !all_digits(whole) || !all_digits(fraction) || (whole.is_empty() && fraction.is_empty())
-        {
+        if !all_digits(whole) || !all_digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
             return invalid("only digits and one decimal point are allowed");
         }
         // At most 13 digits: fits in u64.
@@ -88,11 +84,7 @@ impl fmt::Display for Amount {
         if self.decimals == 0 {
             return write!(f, "{}", self.minor_units);
         }
-        let digits = format!(
-            "{:0width$}",
-            self.minor_units,
-            width = usize::from(self.decimals) + 1
-        );
+        let digits = format!("{:0width$}", self.minor_units, width = usize::from(self.decimals) + 1);
         let (whole, fraction) = digits.split_at(digits.len() - usize::from(self.decimals));
         write!(f, "{whole}.{fraction}")
     }
@@ -108,10 +100,7 @@ mod tests {
         assert_eq!(Amount::new(100, 0)?.to_string(), "100");
         assert_eq!(Amount::new(5, 2)?.to_string(), "0.05");
         assert_eq!(Amount::new(10_000, 2)?.to_string(), "100.00");
-        assert_eq!(
-            Amount::new(999_999_999_999, 2)?.to_string(),
-            "9999999999.99"
-        );
+        assert_eq!(Amount::new(999_999_999_999, 2)?.to_string(), "9999999999.99");
         assert_eq!(Amount::new(1, 11)?.to_string(), "0.00000000001");
         Ok(())
     }
@@ -120,10 +109,7 @@ mod tests {
     fn rejects_zero_and_overlong_amounts() -> Result<(), QrError> {
         assert!(Amount::new(0, 2).is_err());
         assert!(Amount::new(99_999_999_999_999, 0).is_err(), "14 digits");
-        assert!(
-            Amount::new(1, 12).is_err(),
-            "0.000000000001 is 14 characters"
-        );
+        assert!(Amount::new(1, 12).is_err(), "0.000000000001 is 14 characters");
         Ok(())
     }
 
@@ -133,17 +119,7 @@ mod tests {
         assert_eq!(Amount::parse("98")?, Amount::new(98, 0)?);
         assert_eq!(Amount::parse("98.")?, Amount::new(98, 0)?);
         assert_eq!(Amount::parse(".5")?, Amount::new(5, 1)?);
-        for bad in [
-            "98,73",
-            "3 705",
-            "",
-            ".",
-            "0",
-            "0.00",
-            "1.2.3",
-            "-5",
-            "12345678901234",
-        ] {
+        for bad in ["98,73", "3 705", "", ".", "0", "0.00", "1.2.3", "-5", "12345678901234"] {
             assert!(Amount::parse(bad).is_err(), "{bad:?} must be refused");
         }
         Ok(())

@@ -90,46 +90,19 @@ mod tests {
     #[test]
     fn wechat_pay_by_prefix() -> Result<(), crate::error::QrError> {
         let wechat = |origin| CustomerCode::WeChatPay { origin };
-        assert_eq!(
-            classify("134567890123456789"),
-            wechat(WeChatPayOrigin::Mainland)
-        );
-        assert_eq!(
-            classify("104567890123456789"),
-            wechat(WeChatPayOrigin::Mainland)
-        );
-        assert_eq!(
-            classify("154567890123456789"),
-            wechat(WeChatPayOrigin::HongKong)
-        );
-        assert_eq!(
-            classify("160567890123456789"),
-            wechat(WeChatPayOrigin::FusionWallet)
-        );
-        assert_eq!(
-            classify("161567890123456789"),
-            CustomerCode::Unknown,
-            "16 is not 160"
-        );
-        assert_eq!(
-            classify("13456789012345678"),
-            CustomerCode::Unknown,
-            "17 digits"
-        );
-        assert_eq!(
-            classify("134567890123456789\r\n"),
-            wechat(WeChatPayOrigin::Mainland)
-        );
+        assert_eq!(classify("134567890123456789"), wechat(WeChatPayOrigin::Mainland));
+        assert_eq!(classify("104567890123456789"), wechat(WeChatPayOrigin::Mainland));
+        assert_eq!(classify("154567890123456789"), wechat(WeChatPayOrigin::HongKong));
+        assert_eq!(classify("160567890123456789"), wechat(WeChatPayOrigin::FusionWallet));
+        assert_eq!(classify("161567890123456789"), CustomerCode::Unknown, "16 is not 160");
+        assert_eq!(classify("13456789012345678"), CustomerCode::Unknown, "17 digits");
+        assert_eq!(classify("134567890123456789\r\n"), wechat(WeChatPayOrigin::Mainland));
         Ok(())
     }
 
     #[test]
     fn alipay_prefixes_and_lengths() -> Result<(), crate::error::QrError> {
-        assert_eq!(
-            classify("2834567890123456"),
-            CustomerCode::Alipay,
-            "16 digits"
-        );
+        assert_eq!(classify("2834567890123456"), CustomerCode::Alipay, "16 digits");
         assert_eq!(
             classify("251001021234567890123456"),
             CustomerCode::Alipay,
@@ -140,32 +113,20 @@ mod tests {
             CustomerCode::Alipay,
             "18 digits, prefix 30"
         );
-        assert_eq!(
-            classify("3100000000000000"),
-            CustomerCode::Unknown,
-            "prefix 31"
-        );
+        assert_eq!(classify("3100000000000000"), CustomerCode::Unknown, "prefix 31");
         assert_eq!(
             classify("2800000000000000000000000"),
             CustomerCode::Unknown,
             "25 digits"
         );
-        assert_eq!(
-            classify("280000000000000"),
-            CustomerCode::Unknown,
-            "15 digits"
-        );
+        assert_eq!(classify("280000000000000"), CustomerCode::Unknown, "15 digits");
         Ok(())
     }
 
     #[test]
     fn unionpay_emv_cpm_and_unknown() -> Result<(), crate::error::QrError> {
         assert_eq!(classify("6212345678901234567"), CustomerCode::UnionPay);
-        assert_eq!(
-            classify("621234567890123456"),
-            CustomerCode::Unknown,
-            "18 digits"
-        );
+        assert_eq!(classify("621234567890123456"), CustomerCode::Unknown, "18 digits");
         assert_eq!(
             classify("hQVDUFYwMWEaTwegAAAAAwEQVwwQAAIxAAAAM9RBIgE="),
             CustomerCode::EmvCpm

@@ -13,9 +13,7 @@ pub enum QrError {
 
     /// Fewer than the four characters of an ID and a length remain at `offset`: the payload was
     /// cut short, or something was appended after the last field.
-    #[error(
-        "at character {offset}: {remaining} character(s) left, too few for a field ID and length"
-    )]
+    #[error("at character {offset}: {remaining} character(s) left, too few for a field ID and length")]
     TruncatedField {
         /// Where the incomplete field starts.
         offset: usize,
@@ -44,9 +42,7 @@ pub enum QrError {
     },
 
     /// A field declares more characters than remain in the payload.
-    #[error(
-        "at character {offset}: field {id:02} declares {declared} character(s), only {available} remain"
-    )]
+    #[error("at character {offset}: field {id:02} declares {declared} character(s), only {available} remain")]
     ValueOverrun {
         /// Where the field starts.
         offset: usize,
@@ -60,9 +56,7 @@ pub enum QrError {
 
     /// The first field is not the payload format indicator `00` (EMVCo MPM §4.6): this is not an
     /// EMVCo merchant-presented payload, or it is cut at the front.
-    #[error(
-        "the payload must start with field 00 (payload format indicator), found field {found:02}"
-    )]
+    #[error("the payload must start with field 00 (payload format indicator), found field {found:02}")]
     FormatIndicatorNotFirst {
         /// The ID of the first field.
         found: u8,

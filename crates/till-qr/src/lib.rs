@@ -36,8 +36,8 @@ pub use crc::{crc_field_value, crc16_ccitt_false};
 pub use error::QrError;
 pub use names::{Scheme, field_name, scheme_by_guid, sub_field_name};
 pub use payload::{
-    Field, FieldValue, MAX_PAYLOAD_LEN, MAX_VALUE_LEN, Parsed, Payload, PointOfInitiation, Tip,
-    Warning, WarningKind, ids, is_template_id, parse,
+    Field, FieldValue, MAX_PAYLOAD_LEN, MAX_VALUE_LEN, Parsed, Payload, PointOfInitiation, Tip, Warning, WarningKind,
+    ids, is_template_id, parse,
 };
 pub use schemes::{FpsProxy, FpsQr, HKD, PayNowProxy, PayNowQr, SGD, UNSPECIFIED_MCC};
 pub use view::{CrcView, FieldView, PayloadView, WarningView};

@@ -182,10 +182,7 @@ mod tests {
             "Proxy value",
             "GUIDs ignore case"
         );
-        assert_eq!(
-            sub_field_name(26, 2, Some("com.grab")),
-            "Scheme-defined data"
-        );
+        assert_eq!(sub_field_name(26, 2, Some("com.grab")), "Scheme-defined data");
         assert_eq!(sub_field_name(62, 5, None), "Reference Label");
         assert_eq!(field_name(15), "Merchant Account Information (UnionPay)");
         Ok(())

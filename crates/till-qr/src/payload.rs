@@ -298,9 +298,7 @@ impl Payload {
     /// equals `guid`, ignoring ASCII case (`hk.com.hkicl`, `SG.PAYNOW`, `A000000677010111`).
     pub fn account_by_guid(&self, guid: &str) -> Option<&Field> {
         self.fields.iter().find(|f| {
-            matches!(f.id, 26..=51 | 80..=99)
-                && f.child_text(ids::GUID)
-                    .is_some_and(|g| g.eq_ignore_ascii_case(guid))
+            matches!(f.id, 26..=51 | 80..=99) && f.child_text(ids::GUID).is_some_and(|g| g.eq_ignore_ascii_case(guid))
         })
     }
 
@@ -458,23 +456,15 @@ impl fmt::Display for WarningKind {
         match self {
             WarningKind::CrcLowercase => f.write_str("CRC written in lowercase hex"),
             WarningKind::UnexpectedFormatIndicator { found } => {
-                write!(
-                    f,
-                    "payload format indicator is {found:?}, EMVCo defines \"01\""
-                )
+                write!(f, "payload format indicator is {found:?}, EMVCo defines \"01\"")
             }
             WarningKind::UnknownPointOfInitiation { found } => {
-                write!(
-                    f,
-                    "point of initiation {found:?} is neither \"11\" nor \"12\""
-                )
+                write!(f, "point of initiation {found:?} is neither \"11\" nor \"12\"")
             }
             WarningKind::EmptyValue => f.write_str("empty value (length 00)"),
             WarningKind::DuplicateId => f.write_str("ID occurs more than once at this level"),
             WarningKind::MissingField { id } => write!(f, "mandatory field {id:02} is missing"),
-            WarningKind::NoMerchantAccount => {
-                f.write_str("no merchant account information (fields 02-51)")
-            }
+            WarningKind::NoMerchantAccount => f.write_str("no merchant account information (fields 02-51)"),
             WarningKind::InvalidValue { expected } => write!(f, "expected {expected}"),
             WarningKind::TooLong { max } => write!(f, "longer than {max} characters"),
             WarningKind::TemplateNotParsed { reason } => {
@@ -483,9 +473,7 @@ impl fmt::Display for WarningKind {
             WarningKind::TemplateWithoutGuid => {
                 f.write_str("template has no globally unique identifier (sub-field 00)")
             }
-            WarningKind::TipFieldsInconsistent => {
-                f.write_str("tip indicator (55) and fee fields (56, 57) disagree")
-            }
+            WarningKind::TipFieldsInconsistent => f.write_str("tip indicator (55) and fee fields (56, 57) disagree"),
             WarningKind::PayloadTooLong { length } => {
                 write!(f, "payload is {length} characters, EMVCo allows 512")
             }
@@ -560,10 +548,7 @@ pub fn parse(text: &str) -> Result<Parsed, QrError> {
         } else {
             FieldValue::Text(value)
         };
-        fields.push(Field {
-            id: field.id,
-            value,
-        });
+        fields.push(Field { id: field.id, value });
     }
     check_level(&raw, None, &mut warnings);
     let payload = Payload { fields };
@@ -635,11 +620,7 @@ fn scan(chars: &[(usize, char)], start: usize, end: usize) -> Result<Vec<RawFiel
                 available,
             });
         }
-        fields.push(RawField {
-            id,
-            offset: pos,
-            len,
-        });
+        fields.push(RawField { id, offset: pos, len });
         pos += 4 + len;
     }
     Ok(fields)
@@ -795,20 +776,14 @@ fn check_payload(payload: &Payload, raw: &[RawField], length: usize, warnings: &
     }
     type Check = (u8, &'static str, fn(&str) -> bool);
     let checks: [Check; 4] = [
-        (ids::MERCHANT_CATEGORY_CODE, "4 digits (ISO 18245)", |v| {
-            digits(v, 4)
-        }),
-        (ids::CURRENCY, "3 digits (ISO 4217 numeric)", |v| {
-            digits(v, 3)
-        }),
+        (ids::MERCHANT_CATEGORY_CODE, "4 digits (ISO 18245)", |v| digits(v, 4)),
+        (ids::CURRENCY, "3 digits (ISO 4217 numeric)", |v| digits(v, 3)),
         (ids::COUNTRY, "2 letters (ISO 3166-1 alpha-2)", |v| {
             v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase())
         }),
-        (
-            ids::AMOUNT,
-            "a non-zero decimal amount of at most 13 characters",
-            |v| Amount::parse(v).is_ok(),
-        ),
+        (ids::AMOUNT, "a non-zero decimal amount of at most 13 characters", |v| {
+            Amount::parse(v).is_ok()
+        }),
     ];
     for (id, expected, valid) in checks {
         if payload.text(id).is_some_and(|v| !v.is_empty() && !valid(v)) {
@@ -833,10 +808,7 @@ fn check_payload(payload: &Payload, raw: &[RawField], length: usize, warnings: &
         Some(_) => false,
     };
     if !consistent {
-        warnings.push(at(
-            Some(ids::TIP_INDICATOR),
-            WarningKind::TipFieldsInconsistent,
-        ));
+        warnings.push(at(Some(ids::TIP_INDICATOR), WarningKind::TipFieldsInconsistent));
     }
 }
 
@@ -861,10 +833,7 @@ mod tests {
         assert_eq!(fps.id(), 26);
         assert_eq!(fps.child_text(4), Some("FPS_Identifier_CRC201D@ird.gov.hk"));
         assert_eq!(parsed.payload.amount(), Some(Amount::new(1989, 0)));
-        assert_eq!(
-            parsed.payload.point_of_initiation(),
-            Some(PointOfInitiation::Static)
-        );
+        assert_eq!(parsed.payload.point_of_initiation(), Some(PointOfInitiation::Static));
         Ok(())
     }
 
@@ -881,10 +850,7 @@ mod tests {
             "4 characters, not 12 bytes: {text}"
         );
         let parsed = parse(&text)?;
-        assert_eq!(
-            parsed.payload.get(64).and_then(|f| f.child_text(1)),
-            Some("最佳运输")
-        );
+        assert_eq!(parsed.payload.get(64).and_then(|f| f.child_text(1)), Some("最佳运输"));
         Ok(())
     }
 
@@ -907,17 +873,10 @@ mod tests {
                 available: 1
             })
         ));
-        assert!(matches!(
-            parse("0A0201"),
-            Err(QrError::InvalidId { offset: 0, .. })
-        ));
+        assert!(matches!(parse("0A0201"), Err(QrError::InvalidId { offset: 0, .. })));
         assert!(matches!(
             parse("00X201"),
-            Err(QrError::InvalidLength {
-                offset: 2,
-                id: 0,
-                ..
-            })
+            Err(QrError::InvalidLength { offset: 2, id: 0, .. })
         ));
         assert!(matches!(parse("000201010212"), Err(QrError::MissingCrc)));
         assert!(matches!(
@@ -938,9 +897,7 @@ mod tests {
 
     #[test]
     fn lowercase_crc_is_accepted_with_a_warning() -> TestResult {
-        let upper = Payload::new(vec![Field::text(0, "01")?])
-            .with_crc()
-            .encode();
+        let upper = Payload::new(vec![Field::text(0, "01")?]).with_crc().encode();
         let lower = format!(
             "{}{}",
             &upper[..upper.len() - 4],
@@ -951,12 +908,7 @@ mod tests {
         }
         let parsed = parse(&lower)?;
         assert_eq!(parsed.payload.encode(), lower, "kept as written");
-        assert!(
-            parsed
-                .warnings
-                .iter()
-                .any(|w| w.kind == WarningKind::CrcLowercase)
-        );
+        assert!(parsed.warnings.iter().any(|w| w.kind == WarningKind::CrcLowercase));
         Ok(())
     }
 

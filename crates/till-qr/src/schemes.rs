@@ -54,12 +54,7 @@ impl Common {
     }
 
     /// The payload: common fields around the scheme's account template, CRC last.
-    fn assemble(
-        &self,
-        account: Field,
-        country: &str,
-        reference_sub_id: u8,
-    ) -> Result<Payload, QrError> {
+    fn assemble(&self, account: Field, country: &str, reference_sub_id: u8) -> Result<Payload, QrError> {
         let mcc = &self.merchant_category_code;
         if mcc.len() != 4 || !mcc.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("52", "a merchant category code is 4 digits"));
@@ -83,14 +78,8 @@ impl Common {
             fields.push(Field::text(ids::AMOUNT, amount.to_string())?);
         }
         fields.push(Field::text(ids::COUNTRY, country)?);
-        fields.push(Field::text(
-            ids::MERCHANT_NAME,
-            self.merchant_name.as_str(),
-        )?);
-        fields.push(Field::text(
-            ids::MERCHANT_CITY,
-            self.merchant_city.as_str(),
-        )?);
+        fields.push(Field::text(ids::MERCHANT_NAME, self.merchant_name.as_str())?);
+        fields.push(Field::text(ids::MERCHANT_CITY, self.merchant_city.as_str())?);
         if let Some(reference) = &self.reference {
             let path = format!("62.{reference_sub_id:02}");
             check_len(&path, reference.chars().count(), 25)?;
@@ -195,10 +184,7 @@ impl FpsQr {
             FpsProxy::FpsId(_) => return Err(invalid("26.02", "an FPS identifier is digits")),
             FpsProxy::Mobile(mobile) if is_phone_number(mobile) => Field::text(3, mobile.as_str())?,
             FpsProxy::Mobile(_) => {
-                return Err(invalid(
-                    "26.03",
-                    "a mobile number is + and digits, e.g. +852-67891234",
-                ));
+                return Err(invalid("26.03", "a mobile number is + and digits, e.g. +852-67891234"));
             }
             FpsProxy::Email(email) if is_email(email) => Field::text(4, email.as_str())?,
             FpsProxy::Email(_) => return Err(invalid("26.04", "not an e-mail address")),
@@ -264,16 +250,9 @@ impl PayNowQr {
         let (proxy_type, proxy) = match &self.proxy {
             PayNowProxy::Mobile(mobile) if is_phone_number(mobile) => ("0", mobile),
             PayNowProxy::Mobile(_) => {
-                return Err(invalid(
-                    "26.02",
-                    "a mobile number is + and digits, e.g. +6591234567",
-                ));
+                return Err(invalid("26.02", "a mobile number is + and digits, e.g. +6591234567"));
             }
-            PayNowProxy::Uen(uen)
-                if !uen.is_empty() && uen.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-            {
-                ("2", uen)
-            }
+            PayNowProxy::Uen(uen) if !uen.is_empty() && uen.bytes().all(|b| b.is_ascii_alphanumeric()) => ("2", uen),
             PayNowProxy::Uen(_) => return Err(invalid("26.02", "a UEN is letters and digits")),
         };
         let mut subs = vec![
@@ -297,8 +276,7 @@ fn is_phone_number(text: &str) -> bool {
     let Some(rest) = text.strip_prefix('+') else {
         return false;
     };
-    rest.bytes().any(|b| b.is_ascii_digit())
-        && rest.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+    rest.bytes().any(|b| b.is_ascii_digit()) && rest.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
 fn is_email(text: &str) -> bool {
@@ -330,14 +308,8 @@ mod tests {
             .participant_code("004")
             .build()?;
         let text = payload.encode();
-        assert!(
-            text.starts_with("000201010211"),
-            "static by default: {text}"
-        );
-        assert!(
-            text.contains("26340012hk.com.hkicl010300402071234567"),
-            "{text}"
-        );
+        assert!(text.starts_with("000201010211"), "static by default: {text}");
+        assert!(text.contains("26340012hk.com.hkicl010300402071234567"), "{text}");
         assert!(!text.contains("5405"), "no amount field without an amount");
         let parsed = parse(&text)?;
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
@@ -346,23 +318,16 @@ mod tests {
 
     #[test]
     fn paynow_dynamic_code_with_expiry() -> TestResult {
-        let payload = PayNowQr::new(
-            PayNowProxy::Mobile("+6591234567".into()),
-            "HAWKER",
-            "Singapore",
-        )
-        .point_of_initiation(PointOfInitiation::Dynamic)
-        .amount(Amount::new(1250, 2)?)
-        .expiry("20301231")
-        .reference("T-000123")
-        .build()?;
+        let payload = PayNowQr::new(PayNowProxy::Mobile("+6591234567".into()), "HAWKER", "Singapore")
+            .point_of_initiation(PointOfInitiation::Dynamic)
+            .amount(Amount::new(1250, 2)?)
+            .expiry("20301231")
+            .reference("T-000123")
+            .build()?;
         let parsed = parse(&payload.encode())?;
         assert_eq!(parsed.payload.amount_text(), Some("12.50"));
         assert_eq!(parsed.payload.additional_data(1), Some("T-000123"));
-        let account = parsed
-            .payload
-            .account_by_guid("SG.PAYNOW")
-            .ok_or(QrError::MissingCrc)?;
+        let account = parsed.payload.account_by_guid("SG.PAYNOW").ok_or(QrError::MissingCrc)?;
         assert_eq!(account.child_text(1), Some("0"));
         assert_eq!(account.child_text(4), Some("20301231"));
         Ok(())
@@ -380,11 +345,8 @@ mod tests {
         assert!(
             matches!(fps(FpsProxy::Email("nobody".into())), Err(QrError::InvalidField { field, .. }) if field == "26.04")
         );
-        let long_name =
-            FpsQr::new(FpsProxy::FpsId("1234567".into()), &"N".repeat(26), "HK").build();
-        assert!(
-            matches!(long_name, Err(QrError::ValueTooLong { field, max: 25, .. }) if field == "59")
-        );
+        let long_name = FpsQr::new(FpsProxy::FpsId("1234567".into()), &"N".repeat(26), "HK").build();
+        assert!(matches!(long_name, Err(QrError::ValueTooLong { field, max: 25, .. }) if field == "59"));
         let paynow = PayNowQr::new(PayNowProxy::Uen("200002150H".into()), "SHOP", "Singapore");
         assert!(
             matches!(paynow.clone().expiry("20381301").build(), Err(QrError::InvalidField { field, .. }) if field == "26.04")

@@ -79,16 +79,10 @@ impl PayloadView {
         }
         let found = payload.crc().map(str::to_owned);
         let computed = payload.expected_crc();
-        let valid = found
-            .as_deref()
-            .is_some_and(|f| f.eq_ignore_ascii_case(&computed));
+        let valid = found.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&computed));
         PayloadView {
             fields,
-            crc: CrcView {
-                found,
-                computed,
-                valid,
-            },
+            crc: CrcView { found, computed, valid },
             warnings: Vec::new(),
         }
     }
@@ -148,10 +142,7 @@ mod tests {
         assert_eq!(account.offset, 12);
         assert_eq!(account.scheme, Some("HK FPS"));
         assert_eq!(account.children[1].name, "Mobile number");
-        assert_eq!(
-            account.children[1].offset, 32,
-            "26 at 12, + 4, + 16 for sub-field 00"
-        );
+        assert_eq!(account.children[1].offset, 32, "26 at 12, + 4, + 16 for sub-field 00");
         assert_eq!(account.children[1].value.as_deref(), Some("+852-67891234"));
         let reference = &view.fields[9].children[0];
         assert_eq!(reference.name, "Reference Label");

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 /// 2026-11-21 10:00 in Hong Kong: a fixed "now" for tests.
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0).single().expect("a valid fixed time")
+    Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0)
+        .single()
+        .expect("a valid fixed time")
 }
 
 /// A directory under the system temp dir, removed on drop.
@@ -42,7 +44,12 @@ pub fn fingerprint(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
             rd.flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
                 .filter(|e| !e.file_name().to_string_lossy().ends_with("-shm"))
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default()))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 use thiserror::Error;
-use till_domain::ports::DeviceError;
 use till_domain::DomainError;
+use till_domain::ports::DeviceError;
 use till_i18n::Localizer;
 use till_journal::JournalError;
 
@@ -50,26 +50,46 @@ impl TillError {
             TillError::Journal(JournalError::ChainBroken { seq, detail }) => (
                 "journal-broken".to_owned(),
                 "error-journal-broken".to_owned(),
-                vec![("seq".to_owned(), seq.to_string()), ("detail".to_owned(), detail.clone())],
+                vec![
+                    ("seq".to_owned(), seq.to_string()),
+                    ("detail".to_owned(), detail.clone()),
+                ],
             ),
-            TillError::Journal(e) => {
-                ("journal".to_owned(), "error-journal".to_owned(), vec![("detail".to_owned(), e.to_string())])
-            }
+            TillError::Journal(e) => (
+                "journal".to_owned(),
+                "error-journal".to_owned(),
+                vec![("detail".to_owned(), e.to_string())],
+            ),
             TillError::Device { device, error } => (
-                format!("device-{}", error.message_id().trim_start_matches("device-").trim_start_matches("printer-")),
+                format!(
+                    "device-{}",
+                    error
+                        .message_id()
+                        .trim_start_matches("device-")
+                        .trim_start_matches("printer-")
+                ),
                 "error-device".to_owned(),
-                vec![("device".to_owned(), (*device).to_owned()), ("detail".to_owned(), error.message_id().to_owned())],
+                vec![
+                    ("device".to_owned(), (*device).to_owned()),
+                    ("detail".to_owned(), error.message_id().to_owned()),
+                ],
             ),
             TillError::NotLoggedIn => ("not-logged-in".to_owned(), "error-not-logged-in".to_owned(), vec![]),
-            TillError::Unresolved { trace } => {
-                ("unresolved".to_owned(), "error-unresolved".to_owned(), vec![("trace".to_owned(), trace.clone())])
-            }
-            TillError::Input { what, input } => {
-                (format!("bad-{what}"), format!("error-bad-{what}"), vec![("input".to_owned(), input.clone())])
-            }
-            TillError::Config(detail) => {
-                ("config".to_owned(), "error-config".to_owned(), vec![("detail".to_owned(), detail.clone())])
-            }
+            TillError::Unresolved { trace } => (
+                "unresolved".to_owned(),
+                "error-unresolved".to_owned(),
+                vec![("trace".to_owned(), trace.clone())],
+            ),
+            TillError::Input { what, input } => (
+                format!("bad-{what}"),
+                format!("error-bad-{what}"),
+                vec![("input".to_owned(), input.clone())],
+            ),
+            TillError::Config(detail) => (
+                "config".to_owned(),
+                "error-config".to_owned(),
+                vec![("detail".to_owned(), detail.clone())],
+            ),
         };
         ErrorDto { code, message_id, args }
     }
@@ -77,7 +97,11 @@ impl TillError {
     /// The error in the operator's language. Arguments that are themselves message ids (a
     /// device error's detail) are localised too.
     pub fn localize(&self, l: &Localizer) -> String {
-        if let TillError::Device { error: e @ (DeviceError::PaperOut | DeviceError::CoverOpen), .. } = self {
+        if let TillError::Device {
+            error: e @ (DeviceError::PaperOut | DeviceError::CoverOpen),
+            ..
+        } = self
+        {
             return l.text(e.message_id(), &[]);
         }
         let dto = self.dto();

@@ -23,7 +23,7 @@ use rand::Rng;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use till_domain::flow::{complete, Effect, Ending, NewTxn, Rules, SaleRequest, Step};
+use till_domain::flow::{Effect, Ending, NewTxn, Rules, SaleRequest, Step, complete};
 use till_domain::operator::{default_pin, hash_pin, validate_new_pin, verify_pin};
 use till_domain::ports::*;
 use till_domain::receipt::{self, ReceiptCopy, ReceiptDoc};
@@ -66,7 +66,12 @@ pub struct Sims {
 impl Sims {
     /// Every device simulated. With `dir`, the payment simulators keep their records there and
     /// remember them across restarts, as real devices would.
-    pub fn open(dir: Option<&Path>, clock: Arc<dyn Clock>, currency: Currency, columns: usize) -> std::io::Result<Sims> {
+    pub fn open(
+        dir: Option<&Path>,
+        clock: Arc<dyn Clock>,
+        currency: Currency,
+        columns: usize,
+    ) -> std::io::Result<Sims> {
         if let Some(d) = dir {
             std::fs::create_dir_all(d)?;
         }
@@ -77,7 +82,11 @@ impl Sims {
             display: Arc::new(SimDisplay::default()),
             scanner: Arc::new(SimScanner::new(clock.clone())),
             qr: Arc::new(SimQrGateway::open(file("qr-gateway.jsonl").as_deref(), clock.clone())?),
-            stored_value: Arc::new(SimStoredValue::open(file("stored-value.jsonl").as_deref(), clock, currency)?),
+            stored_value: Arc::new(SimStoredValue::open(
+                file("stored-value.jsonl").as_deref(),
+                clock,
+                currency,
+            )?),
         })
     }
 
@@ -108,7 +117,10 @@ pub struct TillOptions {
 
 impl std::fmt::Debug for TillOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TillOptions").field("till_id", &self.config.till_id).field("lang", &self.lang).finish()
+        f.debug_struct("TillOptions")
+            .field("till_id", &self.config.till_id)
+            .field("lang", &self.lang)
+            .finish()
     }
 }
 
@@ -233,8 +245,16 @@ impl Till {
                 must_change_pin: true,
             };
             journal.commit(&[
-                Event { at: now, body: EventBody::BatchOpened { batch: BatchNo(1) } },
-                Event { at: now, body: EventBody::Operator { event: OperatorEvent::Added { operator: first } } },
+                Event {
+                    at: now,
+                    body: EventBody::BatchOpened { batch: BatchNo(1) },
+                },
+                Event {
+                    at: now,
+                    body: EventBody::Operator {
+                        event: OperatorEvent::Added { operator: first },
+                    },
+                },
             ])?;
         }
         Ok(Till {
@@ -291,7 +311,9 @@ impl Till {
     }
 
     fn local(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.config.offset()).format("%Y-%m-%d %H:%M").to_string()
+        at.with_timezone(&self.config.offset())
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
     }
 
     // ---- S1–S3: operators, PINs, sessions -------------------------------------------------
@@ -302,13 +324,23 @@ impl Till {
         let op = self
             .journal()
             .operator(operator)?
-            .ok_or_else(|| DomainError::UnknownOperator { operator: operator.to_owned() })?;
+            .ok_or_else(|| DomainError::UnknownOperator {
+                operator: operator.to_owned(),
+            })?;
         let auth = lock(&self.auth);
         let state = auth.get(operator)?;
         if let Some(until) = state.locked_at(now) {
-            return Err(DomainError::OperatorLocked { operator: operator.to_owned(), until: self.local(until) }.into());
+            return Err(DomainError::OperatorLocked {
+                operator: operator.to_owned(),
+                until: self.local(until),
+            }
+            .into());
         }
-        let hash = if refund_pin { op.refund_pin_hash.as_deref().unwrap_or(&op.pin_hash) } else { &op.pin_hash };
+        let hash = if refund_pin {
+            op.refund_pin_hash.as_deref().unwrap_or(&op.pin_hash)
+        } else {
+            &op.pin_hash
+        };
         let ok = verify_pin(hash, pin);
         let next = state.after_attempt(ok, now);
         auth.set(operator, next)?;
@@ -316,8 +348,13 @@ impl Till {
             return Ok(op);
         }
         Err(match next.locked_at(now) {
-            Some(until) => DomainError::OperatorLocked { operator: operator.to_owned(), until: self.local(until) },
-            None => DomainError::PinWrong { remaining: next.remaining() },
+            Some(until) => DomainError::OperatorLocked {
+                operator: operator.to_owned(),
+                until: self.local(until),
+            },
+            None => DomainError::PinWrong {
+                remaining: next.remaining(),
+            },
         }
         .into())
     }
@@ -329,7 +366,12 @@ impl Till {
             return Err(DomainError::PinChangeRequired.into());
         }
         let now = self.now();
-        let session = Session { operator: op.id, role: op.role, started_at: now, last_activity: now };
+        let session = Session {
+            operator: op.id,
+            role: op.role,
+            started_at: now,
+            last_activity: now,
+        };
         *lock(&self.session) = Some(session.clone());
         Ok(session)
     }
@@ -352,7 +394,12 @@ impl Till {
         let pin_hash = hash_pin(new_pin, &rand::thread_rng().r#gen())?;
         self.commit(&[Event {
             at: self.now(),
-            body: EventBody::Operator { event: OperatorEvent::PinChanged { id: operator.to_owned(), pin_hash } },
+            body: EventBody::Operator {
+                event: OperatorEvent::PinChanged {
+                    id: operator.to_owned(),
+                    pin_hash,
+                },
+            },
         }])?;
         Ok(())
     }
@@ -367,7 +414,11 @@ impl Till {
             return Err(e.into());
         }
         if !session.role.allows(action) {
-            return Err(DomainError::PermissionDenied { operator: session.operator.clone(), action: action.id().to_owned() }.into());
+            return Err(DomainError::PermissionDenied {
+                operator: session.operator.clone(),
+                action: action.id().to_owned(),
+            }
+            .into());
         }
         session.last_activity = now;
         Ok(session.clone())
@@ -377,7 +428,11 @@ impl Till {
     fn authorize_with(&self, creds: &Credentials, action: Action) -> Result<Operator> {
         let op = self.check_pin(&creds.operator, &creds.pin, action == Action::Refund)?;
         if !op.role.allows(action) {
-            return Err(DomainError::PermissionDenied { operator: op.id, action: action.id().to_owned() }.into());
+            return Err(DomainError::PermissionDenied {
+                operator: op.id,
+                action: action.id().to_owned(),
+            }
+            .into());
         }
         Ok(op)
     }
@@ -392,7 +447,10 @@ impl Till {
         self.authorize(Action::ManageOperators)?;
         validate_new_pin(pin)?;
         if self.journal().operator(id)?.is_some() {
-            return Err(DomainError::OperatorExists { operator: id.to_owned() }.into());
+            return Err(DomainError::OperatorExists {
+                operator: id.to_owned(),
+            }
+            .into());
         }
         let operator = Operator {
             id: id.to_owned(),
@@ -402,18 +460,33 @@ impl Till {
             refund_pin_hash: None,
             must_change_pin: true,
         };
-        self.commit(&[Event { at: self.now(), body: EventBody::Operator { event: OperatorEvent::Added { operator } } }])?;
+        self.commit(&[Event {
+            at: self.now(),
+            body: EventBody::Operator {
+                event: OperatorEvent::Added { operator },
+            },
+        }])?;
         Ok(())
     }
 
     pub fn remove_operator(&self, id: &str) -> Result<()> {
         self.authorize(Action::ManageOperators)?;
         let ops = self.journal().operators()?;
-        let target = ops.iter().find(|o| o.id == id).ok_or_else(|| DomainError::UnknownOperator { operator: id.to_owned() })?;
+        let target = ops
+            .iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| DomainError::UnknownOperator {
+                operator: id.to_owned(),
+            })?;
         if target.role == Role::Manager && ops.iter().filter(|o| o.role == Role::Manager).count() == 1 {
             return Err(DomainError::LastManager.into());
         }
-        self.commit(&[Event { at: self.now(), body: EventBody::Operator { event: OperatorEvent::Removed { id: id.to_owned() } } }])?;
+        self.commit(&[Event {
+            at: self.now(),
+            body: EventBody::Operator {
+                event: OperatorEvent::Removed { id: id.to_owned() },
+            },
+        }])?;
         Ok(())
     }
 
@@ -424,7 +497,12 @@ impl Till {
         let hash = hash_pin(refund_pin, &rand::thread_rng().r#gen())?;
         self.commit(&[Event {
             at: self.now(),
-            body: EventBody::Operator { event: OperatorEvent::RefundPinChanged { id: operator.to_owned(), refund_pin_hash: Some(hash) } },
+            body: EventBody::Operator {
+                event: OperatorEvent::RefundPinChanged {
+                    id: operator.to_owned(),
+                    refund_pin_hash: Some(hash),
+                },
+            },
         }])?;
         Ok(())
     }
@@ -453,13 +531,31 @@ impl Till {
                 EventBody::Blocks { blocks }
             }
             HostCommand::ResetPin { operator } => {
-                self.journal().operator(operator)?.ok_or_else(|| DomainError::UnknownOperator { operator: operator.clone() })?;
+                self.journal()
+                    .operator(operator)?
+                    .ok_or_else(|| DomainError::UnknownOperator {
+                        operator: operator.clone(),
+                    })?;
                 let pin_hash = hash_pin(&default_pin(&self.config.serial), &rand::thread_rng().r#gen())?;
-                EventBody::Operator { event: OperatorEvent::PinReset { id: operator.clone(), pin_hash } }
+                EventBody::Operator {
+                    event: OperatorEvent::PinReset {
+                        id: operator.clone(),
+                        pin_hash,
+                    },
+                }
             }
             HostCommand::ResetRefundPin { operator } => {
-                self.journal().operator(operator)?.ok_or_else(|| DomainError::UnknownOperator { operator: operator.clone() })?;
-                EventBody::Operator { event: OperatorEvent::RefundPinChanged { id: operator.clone(), refund_pin_hash: None } }
+                self.journal()
+                    .operator(operator)?
+                    .ok_or_else(|| DomainError::UnknownOperator {
+                        operator: operator.clone(),
+                    })?;
+                EventBody::Operator {
+                    event: OperatorEvent::RefundPinChanged {
+                        id: operator.clone(),
+                        refund_pin_hash: None,
+                    },
+                }
             }
         };
         self.commit(&[Event { at: now, body: event }])?;
@@ -478,13 +574,21 @@ impl Till {
     }
 
     fn new_txn_id(&self, now: DateTime<Utc>) -> TxnId {
-        TxnId(format!("{}-{}-{:08x}", self.config.till_id, now.timestamp_millis(), rand::thread_rng().r#gen::<u32>()))
+        TxnId(format!(
+            "{}-{}-{:08x}",
+            self.config.till_id,
+            now.timestamp_millis(),
+            rand::thread_rng().r#gen::<u32>()
+        ))
     }
 
     /// The open batch, blocks and next trace number, read together.
     fn rules_state(&self) -> Result<(Batch, Blocks, TraceNo)> {
         let j = self.journal();
-        let batch = j.current_batch()?.ok_or_else(|| DomainError::IllegalTransition { what: "transaction".into(), state: "no batch".into() })?;
+        let batch = j.current_batch()?.ok_or_else(|| DomainError::IllegalTransition {
+            what: "transaction".into(),
+            state: "no batch".into(),
+        })?;
         let trace = j.last_trace()?.map_or(TraceNo::FIRST, TraceNo::next);
         Ok((batch, j.blocks()?, trace))
     }
@@ -500,18 +604,45 @@ impl Till {
         let session = self.authorize(Action::Sale)?;
         self.ensure_resolved().await?;
         let (batch, blocks, trace) = self.rules_state()?;
-        let rules = Rules { config: &self.config, blocks, batch: &batch };
-        let req = SaleRequest { amount: input.amount, tip: input.tip, means: input.means, qr_scheme: input.qr_scheme };
+        let rules = Rules {
+            config: &self.config,
+            blocks,
+            batch: &batch,
+        };
+        let req = SaleRequest {
+            amount: input.amount,
+            tip: input.tip,
+            means: input.means,
+            qr_scheme: input.qr_scheme,
+        };
         let now = self.now();
         let id = self.new_txn_id(now);
         // Validate before touching the scanner, so a refused sale asks nothing of any device.
-        let step = rules.start_sale(&req, NewTxn { id, trace, operator: &session.operator, now })?;
+        let step = rules.start_sale(
+            &req,
+            NewTxn {
+                id,
+                trace,
+                operator: &session.operator,
+                now,
+            },
+        )?;
         let code = if input.means == PaymentMeans::QrCustomer {
             match input.code {
                 Some(c) => Some(c),
                 None => {
                     self.progress.progress(Progress::ScanCode);
-                    Some(self.devices.scanner.next_code().await.map_err(|error| TillError::Device { device: "scanner", error })?.text)
+                    Some(
+                        self.devices
+                            .scanner
+                            .next_code()
+                            .await
+                            .map_err(|error| TillError::Device {
+                                device: "scanner",
+                                error,
+                            })?
+                            .text,
+                    )
                 }
             }
         } else {
@@ -523,10 +654,19 @@ impl Till {
     /// Looks up the newest transaction with this trace number.
     fn by_trace(&self, trace: TraceNo) -> Result<Transaction> {
         self.journal()
-            .search(&HistoryQuery { trace: Some(trace), limit: Some(1), ..HistoryQuery::default() })?
+            .search(&HistoryQuery {
+                trace: Some(trace),
+                limit: Some(1),
+                ..HistoryQuery::default()
+            })?
             .into_iter()
             .next()
-            .ok_or_else(|| DomainError::UnknownTrace { trace: trace.to_string() }.into())
+            .ok_or_else(|| {
+                DomainError::UnknownTrace {
+                    trace: trace.to_string(),
+                }
+                .into()
+            })
     }
 
     /// T6: void by trace number, with a supervisor's PIN.
@@ -535,16 +675,40 @@ impl Till {
         let session = self.authorize(Action::History)?;
         let original = self.by_trace(trace)?;
         let (batch, blocks, next) = self.rules_state()?;
-        let rules = Rules { config: &self.config, blocks, batch: &batch };
+        let rules = Rules {
+            config: &self.config,
+            blocks,
+            batch: &batch,
+        };
         let now = self.now();
         // Check the rules before asking for the PIN, so a refused void costs no PIN attempt.
-        rules.start_void(&original, NewTxn { id: TxnId(String::new()), trace: next, operator: &session.operator, now })?;
+        rules.start_void(
+            &original,
+            NewTxn {
+                id: TxnId(String::new()),
+                trace: next,
+                operator: &session.operator,
+                now,
+            },
+        )?;
         let sup = self.authorize_with(supervisor, Action::Void)?;
         self.ensure_resolved().await?;
         let (batch, blocks, next) = self.rules_state()?;
         let original = self.by_trace(trace)?;
-        let rules = Rules { config: &self.config, blocks, batch: &batch };
-        let step = rules.start_void(&original, NewTxn { id: self.new_txn_id(now), trace: next, operator: &sup.id, now })?;
+        let rules = Rules {
+            config: &self.config,
+            blocks,
+            batch: &batch,
+        };
+        let step = rules.start_void(
+            &original,
+            NewTxn {
+                id: self.new_txn_id(now),
+                trace: next,
+                operator: &sup.id,
+                now,
+            },
+        )?;
         self.run(step, Some(original), None).await
     }
 
@@ -554,27 +718,62 @@ impl Till {
         let session = self.authorize(Action::History)?;
         let original = self.by_trace(trace)?;
         let (batch, blocks, next) = self.rules_state()?;
-        let rules = Rules { config: &self.config, blocks, batch: &batch };
+        let rules = Rules {
+            config: &self.config,
+            blocks,
+            batch: &batch,
+        };
         let now = self.now();
-        rules.start_refund(&original, amount, NewTxn { id: TxnId(String::new()), trace: next, operator: &session.operator, now })?;
+        rules.start_refund(
+            &original,
+            amount,
+            NewTxn {
+                id: TxnId(String::new()),
+                trace: next,
+                operator: &session.operator,
+                now,
+            },
+        )?;
         let op = self.authorize_with(authorizer, Action::Refund)?;
         self.ensure_resolved().await?;
         let (batch, blocks, next) = self.rules_state()?;
         let original = self.by_trace(trace)?;
-        let rules = Rules { config: &self.config, blocks, batch: &batch };
-        let step = rules.start_refund(&original, amount, NewTxn { id: self.new_txn_id(now), trace: next, operator: &op.id, now })?;
+        let rules = Rules {
+            config: &self.config,
+            blocks,
+            batch: &batch,
+        };
+        let step = rules.start_refund(
+            &original,
+            amount,
+            NewTxn {
+                id: self.new_txn_id(now),
+                trace: next,
+                operator: &op.id,
+                now,
+            },
+        )?;
         self.run(step, Some(original), None).await
     }
 
     /// Journals a started transaction, asks its device, journals the answer, then prints.
     async fn run(&self, step: Step, original: Option<Transaction>, code: Option<String>) -> Result<TxnResult> {
         self.commit(&step.events)?;
-        let txn = step.txns.into_iter().next().ok_or_else(|| DomainError::IllegalTransition { what: "start".into(), state: "empty".into() })?;
+        let txn = step
+            .txns
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::IllegalTransition {
+                what: "start".into(),
+                state: "empty".into(),
+            })?;
         let mut ending = None;
         for effect in &step.effects {
             match effect {
                 Effect::ShowAmount { .. } => self.show_amount(&txn).await,
-                Effect::Authorize { .. } => ending = Some(self.ask_device(&txn, original.as_ref(), code.as_deref()).await),
+                Effect::Authorize { .. } => {
+                    ending = Some(self.ask_device(&txn, original.as_ref(), code.as_deref()).await)
+                }
                 _ => {}
             }
         }
@@ -593,11 +792,21 @@ impl Till {
     }
 
     /// Applies an ending, commits it, and carries out the effects.
-    async fn finish(&self, txn: &Transaction, original: Option<&Transaction>, ending: Ending, resolution: Option<Resolution>) -> Result<TxnResult> {
+    async fn finish(
+        &self,
+        txn: &Transaction,
+        original: Option<&Transaction>,
+        ending: Ending,
+        resolution: Option<Resolution>,
+    ) -> Result<TxnResult> {
         let step = complete(txn, original, ending, resolution, self.now())?;
         self.commit(&step.events)?;
         let done = step.txns[0].clone();
-        let mut result = TxnResult { txn: done.clone(), receipts: Vec::new(), print_error: None };
+        let mut result = TxnResult {
+            txn: done.clone(),
+            receipts: Vec::new(),
+            print_error: None,
+        };
         for effect in &step.effects {
             match effect {
                 Effect::PrintReceipts { .. } => {
@@ -622,19 +831,33 @@ impl Till {
             let _ = self.devices.printer.kick_drawer().await;
         }
         self.show_result(true).await;
-        TxnResult { txn, receipts, print_error }
+        TxnResult {
+            txn,
+            receipts,
+            print_error,
+        }
     }
 
     fn card_request(txn: &Transaction) -> CardRequest {
-        CardRequest { txn: txn.id.clone(), trace: txn.trace, amount: txn.total() }
+        CardRequest {
+            txn: txn.id.clone(),
+            trace: txn.trace,
+            amount: txn.total(),
+        }
     }
 
     fn ending(result: std::result::Result<Outcome, DeviceError>) -> Ending {
         match result {
             Ok(o) => Ending::Device(o),
             Err(e) if e.outcome_unknown() => Ending::Unknown { cause: e.to_string() },
-            Err(DeviceError::Busy) => Ending::Device(Outcome::Declined(Decline { code: "busy".into(), message_id: "decline-device-busy".into() })),
-            Err(_) => Ending::Device(Outcome::Declined(Decline { code: "unavailable".into(), message_id: "decline-device-unavailable".into() })),
+            Err(DeviceError::Busy) => Ending::Device(Outcome::Declined(Decline {
+                code: "busy".into(),
+                message_id: "decline-device-busy".into(),
+            })),
+            Err(_) => Ending::Device(Outcome::Declined(Decline {
+                code: "unavailable".into(),
+                message_id: "decline-device-unavailable".into(),
+            })),
         }
     }
 
@@ -645,14 +868,22 @@ impl Till {
         let total = txn.total();
         match (txn.kind, txn.means) {
             (_, PaymentMeans::Cash) => Ending::Device(Outcome::Approved(Approval::default())),
-            (TxnKind::Sale, PaymentMeans::Card | PaymentMeans::TapAndGo) => Till::ending(d.terminal.authorize(&Till::card_request(txn), p).await),
+            (TxnKind::Sale, PaymentMeans::Card | PaymentMeans::TapAndGo) => {
+                Till::ending(d.terminal.authorize(&Till::card_request(txn), p).await)
+            }
             (TxnKind::Void, PaymentMeans::Card | PaymentMeans::TapAndGo) => {
                 let orig = original.map_or(txn.trace, |o| o.trace);
                 Till::ending(d.terminal.void(&Till::card_request(txn), orig, p).await)
             }
-            (TxnKind::Refund, PaymentMeans::Card | PaymentMeans::TapAndGo) => Till::ending(d.terminal.refund(&Till::card_request(txn), p).await),
+            (TxnKind::Refund, PaymentMeans::Card | PaymentMeans::TapAndGo) => {
+                Till::ending(d.terminal.refund(&Till::card_request(txn), p).await)
+            }
             (TxnKind::Sale, PaymentMeans::QrCustomer) => {
-                let charge = QrCharge { txn: txn.id.clone(), amount: total, code: code.unwrap_or_default().to_owned() };
+                let charge = QrCharge {
+                    txn: txn.id.clone(),
+                    amount: total,
+                    code: code.unwrap_or_default().to_owned(),
+                };
                 Till::ending(d.qr.charge(&charge).await)
             }
             (TxnKind::Sale, PaymentMeans::QrMerchant) => self.merchant_qr(txn).await,
@@ -660,7 +891,10 @@ impl Till {
                 let Some(orig) = original else { return Ending::Reversed };
                 match d.qr.cancel(&orig.id).await {
                     Ok(QrStatus::Cancelled) => Ending::Device(Outcome::Approved(Approval::default())),
-                    Ok(_) => Ending::Device(Outcome::Declined(Decline { code: "void-refused".into(), message_id: "decline-generic".into() })),
+                    Ok(_) => Ending::Device(Outcome::Declined(Decline {
+                        code: "void-refused".into(),
+                        message_id: "decline-generic".into(),
+                    })),
                     Err(e) => Till::ending(Err(e)),
                 }
             }
@@ -671,7 +905,10 @@ impl Till {
             (TxnKind::Sale, PaymentMeans::StoredValue) => Till::ending(d.stored_value.pay(&txn.id, total, p).await),
             // The rules never start these (stored value allows no void or refund).
             (TxnKind::Void | TxnKind::Refund, PaymentMeans::StoredValue) => {
-                Ending::Device(Outcome::Declined(Decline { code: "not-allowed".into(), message_id: "decline-generic".into() }))
+                Ending::Device(Outcome::Declined(Decline {
+                    code: "not-allowed".into(),
+                    message_id: "decline-generic".into(),
+                }))
             }
         }
     }
@@ -704,7 +941,10 @@ impl Till {
                 Ok(QrStatus::Paid(a)) => return Ending::Device(Outcome::Approved(a)),
                 Ok(QrStatus::Failed(d)) => return Ending::Device(Outcome::Declined(d)),
                 Ok(QrStatus::Expired) => {
-                    return Ending::Device(Outcome::Declined(Decline { code: "expired".into(), message_id: "decline-expired".into() }));
+                    return Ending::Device(Outcome::Declined(Decline {
+                        code: "expired".into(),
+                        message_id: "decline-expired".into(),
+                    }));
                 }
                 Ok(QrStatus::Cancelled | QrStatus::NotFound) => return Ending::Device(Outcome::Cancelled),
                 Ok(QrStatus::Waiting) | Err(_) => {}
@@ -771,7 +1011,11 @@ impl Till {
         };
         match learned {
             Ok(ending) => {
-                let resolution = if matches!(ending, Ending::Reversed) { None } else { Some(Resolution::LastResult) };
+                let resolution = if matches!(ending, Ending::Reversed) {
+                    None
+                } else {
+                    Some(Resolution::LastResult)
+                };
                 let step = complete(txn, original.as_ref(), ending, resolution, self.now())?;
                 self.commit(&step.events)?;
                 let done = step.txns[0].clone();
@@ -785,11 +1029,22 @@ impl Till {
             Err(_) => {
                 let mut current = txn.clone();
                 if current.status == TxnStatus::Pending {
-                    let step = complete(txn, original.as_ref(), Ending::Unknown { cause: "device unreachable in recovery".into() }, None, self.now())?;
+                    let step = complete(
+                        txn,
+                        original.as_ref(),
+                        Ending::Unknown {
+                            cause: "device unreachable in recovery".into(),
+                        },
+                        None,
+                        self.now(),
+                    )?;
                     self.commit(&step.events)?;
                     current = step.txns[0].clone();
                 }
-                Ok(Recovered { txn: current, kind: RecoveryKind::StillUnresolved })
+                Ok(Recovered {
+                    txn: current,
+                    kind: RecoveryKind::StillUnresolved,
+                })
             }
         }
     }
@@ -812,7 +1067,9 @@ impl Till {
     async fn ensure_resolved(&self) -> Result<()> {
         for r in self.recover_locked().await? {
             if r.kind == RecoveryKind::StillUnresolved {
-                return Err(TillError::Unresolved { trace: r.txn.trace.to_string() });
+                return Err(TillError::Unresolved {
+                    trace: r.txn.trace.to_string(),
+                });
             }
         }
         Ok(())
@@ -870,7 +1127,11 @@ impl Till {
             amount: l.money(txn.amount),
             tip: l.money(txn.tip),
             total: l.money(txn.total()),
-            labels: [l.text("receipt-amount", &[]), l.text("receipt-tip", &[]), l.text("receipt-total", &[])],
+            labels: [
+                l.text("receipt-amount", &[]),
+                l.text("receipt-tip", &[]),
+                l.text("receipt-total", &[]),
+            ],
         };
         let _ = self.devices.display.show(&snapshot).await;
     }
@@ -878,7 +1139,11 @@ impl Till {
     async fn show_result(&self, approved: bool) {
         let l = self.localizer();
         let text = l.text(if approved { "result-approved" } else { "result-declined" }, &[]);
-        let _ = self.devices.display.show(&DisplaySnapshot::Result { approved, text }).await;
+        let _ = self
+            .devices
+            .display
+            .show(&DisplaySnapshot::Result { approved, text })
+            .await;
     }
 
     // ---- T9–T10: history, reprint, reports, settlement ------------------------------------
@@ -887,7 +1152,13 @@ impl Till {
     pub fn history(&self, mut q: HistoryQuery) -> Result<Vec<Transaction>> {
         self.authorize(Action::History)?;
         let j = self.journal();
-        if q.trace.is_none() && q.last4.is_none() && q.auth_code.is_none() && q.amount_minor.is_none() && q.from.is_none() && q.batch.is_none() {
+        if q.trace.is_none()
+            && q.last4.is_none()
+            && q.auth_code.is_none()
+            && q.amount_minor.is_none()
+            && q.from.is_none()
+            && q.batch.is_none()
+        {
             q.batch = j.current_batch()?.map(|b| b.no);
         }
         Ok(j.search(&q)?)
@@ -898,16 +1169,28 @@ impl Till {
         self.authorize(Action::Reprint)?;
         let txn = self.by_trace(trace)?;
         if !matches!(txn.status, TxnStatus::Approved | TxnStatus::Voided) {
-            return Err(DomainError::NotApprovedSale { trace: trace.to_string(), status: txn.status.id().to_owned() }.into());
+            return Err(DomainError::NotApprovedSale {
+                trace: trace.to_string(),
+                status: txn.status.id().to_owned(),
+            }
+            .into());
         }
         let (receipts, print_error) = self.print_receipts(&txn, true).await;
-        Ok(TxnResult { txn, receipts, print_error })
+        Ok(TxnResult {
+            txn,
+            receipts,
+            print_error,
+        })
     }
 
     fn current_batch(&self) -> Result<Batch> {
-        self.journal()
-            .current_batch()?
-            .ok_or_else(|| DomainError::IllegalTransition { what: "report".into(), state: "no batch".into() }.into())
+        self.journal().current_batch()?.ok_or_else(|| {
+            DomainError::IllegalTransition {
+                what: "report".into(),
+                state: "no batch".into(),
+            }
+            .into()
+        })
     }
 
     /// The open batch's totals by means.
@@ -923,7 +1206,14 @@ impl Till {
         let totals = self.journal().totals(batch.no, self.config.currency)?;
         let doc = receipt::x_report(&batch, &totals, &self.config, self.now()).resolve(&self.labels());
         let print_error = self.print_docs(std::slice::from_ref(&doc)).await;
-        Ok(Report { batch, totals, terminal: None, docs: vec![doc], print_error, next_batch: None })
+        Ok(Report {
+            batch,
+            totals,
+            terminal: None,
+            docs: vec![doc],
+            print_error,
+            next_batch: None,
+        })
     }
 
     /// T10: SETTLE. Closes the batch with the terminal (end-of-day), prints the settlement slip
@@ -935,18 +1225,45 @@ impl Till {
         let batch = self.current_batch()?;
         let now = self.now();
         if batch.status == BatchStatus::Open {
-            self.commit(&[Event { at: now, body: EventBody::SettlementStarted { batch: batch.no } }])?;
+            self.commit(&[Event {
+                at: now,
+                body: EventBody::SettlementStarted { batch: batch.no },
+            }])?;
         }
-        let terminal = if self.config.accepted.iter().any(|m| matches!(m, PaymentMeans::Card | PaymentMeans::TapAndGo)) {
-            Some(self.devices.terminal.end_of_day().await.map_err(|error| TillError::Device { device: "terminal", error })?)
+        let terminal = if self
+            .config
+            .accepted
+            .iter()
+            .any(|m| matches!(m, PaymentMeans::Card | PaymentMeans::TapAndGo))
+        {
+            Some(
+                self.devices
+                    .terminal
+                    .end_of_day()
+                    .await
+                    .map_err(|error| TillError::Device {
+                        device: "terminal",
+                        error,
+                    })?,
+            )
         } else {
             None
         };
         let totals = self.journal().totals(batch.no, self.config.currency)?;
         let next = BatchNo(batch.no.0 + 1);
         self.commit(&[
-            Event { at: now, body: EventBody::Settled { batch: batch.no, till: Box::new(totals.clone()), terminal } },
-            Event { at: now, body: EventBody::BatchOpened { batch: next } },
+            Event {
+                at: now,
+                body: EventBody::Settled {
+                    batch: batch.no,
+                    till: Box::new(totals.clone()),
+                    terminal,
+                },
+            },
+            Event {
+                at: now,
+                body: EventBody::BatchOpened { batch: next },
+            },
         ])?;
         let settled = self.journal().batch(batch.no)?.unwrap_or(batch);
         let txns = self.journal().batch_txns(settled.no)?;
@@ -956,13 +1273,27 @@ impl Till {
             receipt::transaction_list(&settled, &txns, &self.config).resolve(&labels),
         ];
         let print_error = self.print_docs(&docs).await;
-        Ok(Report { batch: settled, totals, terminal, docs, print_error, next_batch: Some(next) })
+        Ok(Report {
+            batch: settled,
+            totals,
+            terminal,
+            docs,
+            print_error,
+            next_batch: Some(next),
+        })
     }
 
     /// T5: stored-value balance and the last transactions made on this till.
     pub async fn balance(&self) -> Result<StoredValueBalance> {
         self.authorize(Action::Balance)?;
-        self.devices.stored_value.balance(self.progress.as_ref()).await.map_err(|error| TillError::Device { device: "stored-value", error })
+        self.devices
+            .stored_value
+            .balance(self.progress.as_ref())
+            .await
+            .map_err(|error| TillError::Device {
+                device: "stored-value",
+                error,
+            })
     }
 
     /// Walks the journal's hash chain and re-folds its events.
@@ -972,6 +1303,9 @@ impl Till {
 
     /// Device status for diagnostics.
     pub async fn terminal_status(&self) -> Result<DeviceStatus> {
-        self.devices.terminal.status().await.map_err(|error| TillError::Device { device: "terminal", error })
+        self.devices.terminal.status().await.map_err(|error| TillError::Device {
+            device: "terminal",
+            error,
+        })
     }
 }

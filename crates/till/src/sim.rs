@@ -32,7 +32,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use till_domain::ports::*;
-use till_domain::receipt::{render_text, ReceiptDoc};
+use till_domain::receipt::{ReceiptDoc, render_text};
 use till_domain::*;
 
 use crate::clock::Clock;
@@ -67,7 +67,9 @@ impl Persist {
             let mut line = serde_json::to_string(entry).expect("simulator records serialise");
             line.push('\n');
             // A simulator that cannot keep its record must not pretend it did.
-            f.write_all(line.as_bytes()).and_then(|()| f.sync_data()).expect("simulator record written");
+            f.write_all(line.as_bytes())
+                .and_then(|()| f.sync_data())
+                .expect("simulator record written");
         }
     }
 }
@@ -81,7 +83,10 @@ fn scenario(amount: Money) -> i64 {
 }
 
 fn decline(code: &str, id: &str) -> Outcome {
-    Outcome::Declined(Decline { code: code.to_owned(), message_id: id.to_owned() })
+    Outcome::Declined(Decline {
+        code: code.to_owned(),
+        message_id: id.to_owned(),
+    })
 }
 
 fn auth_code(n: u64) -> String {
@@ -126,12 +131,22 @@ impl TermState {
                 self.last = Some(self.records.len() - 1);
             }
             TermOp::Reversed { trace, amount } => {
-                if let Some(r) = self.records.iter_mut().rev().find(|r| r.trace == *trace && r.amount == *amount && !r.settled) {
+                if let Some(r) = self
+                    .records
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.trace == *trace && r.amount == *amount && !r.settled)
+                {
                     r.reversed = true;
                 }
             }
             TermOp::Voided { trace } => {
-                if let Some(r) = self.records.iter_mut().rev().find(|r| r.trace == *trace && r.kind == TxnKind::Sale && !r.settled) {
+                if let Some(r) = self
+                    .records
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.trace == *trace && r.kind == TxnKind::Sale && !r.settled)
+                {
                     r.voided = true;
                 }
             }
@@ -163,7 +178,9 @@ impl SimTerminal {
         for op in &ops {
             st.apply(op);
         }
-        Ok(SimTerminal { state: Mutex::new((st, persist)) })
+        Ok(SimTerminal {
+            state: Mutex::new((st, persist)),
+        })
     }
 
     /// Every record, for tests that compare the till's journal with the terminal.
@@ -180,9 +197,31 @@ impl SimTerminal {
 
     fn card(&self, amount: Money, n: u64) -> (Approval, Vec<Progress>) {
         let (entry, cvm, steps) = match scenario(amount) {
-            52 => (EntryMode::Chip, Cvm::Signature, vec![Progress::PresentCard, Progress::Processing, Progress::RemoveCard, Progress::SignatureRequired]),
-            53 => (EntryMode::Contactless, Cvm::NoSignatureRequired, vec![Progress::PresentCard, Progress::Processing]),
-            _ => (EntryMode::Chip, Cvm::PinVerified, vec![Progress::PresentCard, Progress::EnterPin, Progress::Processing, Progress::RemoveCard]),
+            52 => (
+                EntryMode::Chip,
+                Cvm::Signature,
+                vec![
+                    Progress::PresentCard,
+                    Progress::Processing,
+                    Progress::RemoveCard,
+                    Progress::SignatureRequired,
+                ],
+            ),
+            53 => (
+                EntryMode::Contactless,
+                Cvm::NoSignatureRequired,
+                vec![Progress::PresentCard, Progress::Processing],
+            ),
+            _ => (
+                EntryMode::Chip,
+                Cvm::PinVerified,
+                vec![
+                    Progress::PresentCard,
+                    Progress::EnterPin,
+                    Progress::Processing,
+                    Progress::RemoveCard,
+                ],
+            ),
         };
         // The simulated card's PAN is masked at once: nothing beyond the last 4 digits is kept.
         let (masked_pan, last4) = CardData::mask(&format!("47617390{:08}", n * 7_331 % 100_000_000));
@@ -204,7 +243,13 @@ impl SimTerminal {
         (approval, steps)
     }
 
-    fn run(&self, kind: TxnKind, req: &CardRequest, original: Option<TraceNo>, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+    fn run(
+        &self,
+        kind: TxnKind,
+        req: &CardRequest,
+        original: Option<TraceNo>,
+        progress: &dyn ProgressSink,
+    ) -> Result<Outcome, DeviceError> {
         let n = lock(&self.state).0.records.len() as u64 + 1;
         let outcome = match scenario(req.amount) {
             93 => return Err(DeviceError::Busy),
@@ -258,7 +303,12 @@ impl PaymentTerminal for SimTerminal {
         self.run(TxnKind::Sale, req, None, progress)
     }
 
-    async fn void(&self, req: &CardRequest, original: TraceNo, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+    async fn void(
+        &self,
+        req: &CardRequest,
+        original: TraceNo,
+        progress: &dyn ProgressSink,
+    ) -> Result<Outcome, DeviceError> {
         self.run(TxnKind::Void, req, Some(original), progress)
     }
 
@@ -269,15 +319,27 @@ impl PaymentTerminal for SimTerminal {
     async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
         let found = {
             let g = lock(&self.state);
-            g.0.records.iter().any(|r| r.trace == trace && r.amount == amount && !r.settled && !r.reversed)
+            g.0.records
+                .iter()
+                .any(|r| r.trace == trace && r.amount == amount && !r.settled && !r.reversed)
         };
         if found {
             self.record(TermOp::Reversed { trace, amount });
             // A reversed void restores the sale it voided.
             let mut g = lock(&self.state);
-            let original = g.0.records.iter().rev().find(|r| r.trace == trace && r.kind == TxnKind::Void).and_then(|r| r.original);
+            let original =
+                g.0.records
+                    .iter()
+                    .rev()
+                    .find(|r| r.trace == trace && r.kind == TxnKind::Void)
+                    .and_then(|r| r.original);
             if let Some(o) = original {
-                if let Some(s) = g.0.records.iter_mut().rev().find(|r| r.trace == o && r.kind == TxnKind::Sale) {
+                if let Some(s) =
+                    g.0.records
+                        .iter_mut()
+                        .rev()
+                        .find(|r| r.trace == o && r.kind == TxnKind::Sale)
+                {
                     s.voided = false;
                 }
             }
@@ -289,7 +351,11 @@ impl PaymentTerminal for SimTerminal {
         let g = lock(&self.state);
         Ok(g.0.last.map(|i| {
             let r = &g.0.records[i];
-            LastResult { trace: r.trace, amount: r.amount, outcome: r.outcome.clone() }
+            LastResult {
+                trace: r.trace,
+                amount: r.amount,
+                outcome: r.outcome.clone(),
+            }
         }))
     }
 
@@ -297,7 +363,11 @@ impl PaymentTerminal for SimTerminal {
         let totals = {
             let g = lock(&self.state);
             let mut t = TerminalTotals::default();
-            for r in g.0.records.iter().filter(|r| !r.settled && !r.reversed && matches!(r.outcome, Outcome::Approved(_))) {
+            for r in
+                g.0.records
+                    .iter()
+                    .filter(|r| !r.settled && !r.reversed && matches!(r.outcome, Outcome::Approved(_)))
+            {
                 let tally = match r.kind {
                     TxnKind::Sale if !r.voided => &mut t.sales,
                     TxnKind::Refund => &mut t.refunds,
@@ -317,7 +387,10 @@ impl PaymentTerminal for SimTerminal {
     }
 
     async fn status(&self) -> Result<DeviceStatus, DeviceError> {
-        Ok(DeviceStatus { ready: true, detail: "simulated terminal".to_owned() })
+        Ok(DeviceStatus {
+            ready: true,
+            detail: "simulated terminal".to_owned(),
+        })
     }
 }
 
@@ -332,7 +405,12 @@ pub struct SimPrinter {
 
 impl SimPrinter {
     pub fn new(columns: usize) -> SimPrinter {
-        SimPrinter { columns, printed: Mutex::new(Vec::new()), status: Mutex::new(PrinterStatus::default()), drawer_kicks: Mutex::new(0) }
+        SimPrinter {
+            columns,
+            printed: Mutex::new(Vec::new()),
+            status: Mutex::new(PrinterStatus::default()),
+            drawer_kicks: Mutex::new(0),
+        }
     }
 
     pub fn printed(&self) -> Vec<String> {
@@ -401,7 +479,10 @@ pub struct SimScanner {
 
 impl SimScanner {
     pub fn new(clock: Arc<dyn Clock>) -> SimScanner {
-        SimScanner { queue: Mutex::new(Default::default()), clock }
+        SimScanner {
+            queue: Mutex::new(Default::default()),
+            clock,
+        }
     }
 
     pub fn push(&self, code: &str) {
@@ -413,7 +494,10 @@ impl SimScanner {
 impl CodeScanner for SimScanner {
     async fn next_code(&self) -> Result<ScannedCode, DeviceError> {
         match lock(&self.queue).pop_front() {
-            Some(text) => Ok(ScannedCode { text, at: self.clock.now() }),
+            Some(text) => Ok(ScannedCode {
+                text,
+                at: self.clock.now(),
+            }),
             None => Err(DeviceError::Unavailable("no code to scan".to_owned())),
         }
     }
@@ -433,7 +517,11 @@ struct QrEntry {
 #[derive(Debug, Serialize, Deserialize)]
 enum QrOp {
     Put(QrEntry),
-    Refunded { original: TxnId, refund: TxnId, amount: Money },
+    Refunded {
+        original: TxnId,
+        refund: TxnId,
+        amount: Money,
+    },
 }
 
 /// A deterministic QR gateway.
@@ -454,15 +542,33 @@ impl SimQrGateway {
                 QrOp::Put(e) => {
                     map.insert(e.txn.clone(), e);
                 }
-                QrOp::Refunded { original, refund, amount } => {
+                QrOp::Refunded {
+                    original,
+                    refund,
+                    amount,
+                } => {
                     if let Some(e) = map.get_mut(&original) {
                         e.refunded += amount.minor;
                     }
-                    map.insert(refund.clone(), QrEntry { txn: refund, amount, status: QrStatus::Paid(Approval::default()), queries: 0, merchant_presented: false, expires_at: None, refunded: 0 });
+                    map.insert(
+                        refund.clone(),
+                        QrEntry {
+                            txn: refund,
+                            amount,
+                            status: QrStatus::Paid(Approval::default()),
+                            queries: 0,
+                            merchant_presented: false,
+                            expires_at: None,
+                            refunded: 0,
+                        },
+                    );
                 }
             }
         }
-        Ok(SimQrGateway { state: Mutex::new((map, persist, n)), clock })
+        Ok(SimQrGateway {
+            state: Mutex::new((map, persist, n)),
+            clock,
+        })
     }
 
     /// Charges the gateway holds as paid and not cancelled: (txn, amount, refunded).
@@ -483,7 +589,12 @@ impl SimQrGateway {
     }
 
     fn approval(n: u64, scheme: QrScheme) -> Approval {
-        Approval { auth_code: Some(auth_code(n)), reference: Some(format!("QR{:016}", 4_200_000_000_000_000 + n)), qr_scheme: Some(scheme), ..Approval::default() }
+        Approval {
+            auth_code: Some(auth_code(n)),
+            reference: Some(format!("QR{:016}", 4_200_000_000_000_000 + n)),
+            qr_scheme: Some(scheme),
+            ..Approval::default()
+        }
     }
 }
 
@@ -516,11 +627,17 @@ impl QrGateway for SimQrGateway {
         let n = lock(&self.state).2 + 1;
         let (status, outcome) = match code_scheme(&req.code) {
             None => {
-                let d = Decline { code: "invalid-code".into(), message_id: "decline-invalid-code".into() };
+                let d = Decline {
+                    code: "invalid-code".into(),
+                    message_id: "decline-invalid-code".into(),
+                };
                 (QrStatus::Failed(d.clone()), Outcome::Declined(d))
             }
             Some(_) if scenario(req.amount) == 51 => {
-                let d = Decline { code: "51".into(), message_id: "decline-insufficient-funds".into() };
+                let d = Decline {
+                    code: "51".into(),
+                    message_id: "decline-insufficient-funds".into(),
+                };
                 (QrStatus::Failed(d.clone()), Outcome::Declined(d))
             }
             Some(scheme) => {
@@ -528,7 +645,15 @@ impl QrGateway for SimQrGateway {
                 (QrStatus::Paid(a.clone()), Outcome::Approved(a))
             }
         };
-        self.put(QrEntry { txn: req.txn.clone(), amount: req.amount, status, queries: 0, merchant_presented: false, expires_at: None, refunded: 0 });
+        self.put(QrEntry {
+            txn: req.txn.clone(),
+            amount: req.amount,
+            status,
+            queries: 0,
+            merchant_presented: false,
+            expires_at: None,
+            refunded: 0,
+        });
         if scenario(req.amount) == 91 {
             return Err(DeviceError::Timeout);
         }
@@ -537,15 +662,35 @@ impl QrGateway for SimQrGateway {
 
     async fn create_order(&self, txn: &TxnId, amount: Money, scheme: QrScheme) -> Result<QrOrder, DeviceError> {
         let expires_at = self.clock.now() + Duration::minutes(5);
-        self.put(QrEntry { txn: txn.clone(), amount, status: QrStatus::Waiting, queries: 0, merchant_presented: true, expires_at: Some(expires_at), refunded: 0 });
-        let payload = format!("SIMQR|{}|{}|{}|{}", scheme.id(), txn, amount.currency.numeric(), amount.decimal());
-        Ok(QrOrder { txn: txn.clone(), payload, expires_at })
+        self.put(QrEntry {
+            txn: txn.clone(),
+            amount,
+            status: QrStatus::Waiting,
+            queries: 0,
+            merchant_presented: true,
+            expires_at: Some(expires_at),
+            refunded: 0,
+        });
+        let payload = format!(
+            "SIMQR|{}|{}|{}|{}",
+            scheme.id(),
+            txn,
+            amount.currency.numeric(),
+            amount.decimal()
+        );
+        Ok(QrOrder {
+            txn: txn.clone(),
+            payload,
+            expires_at,
+        })
     }
 
     async fn query(&self, txn: &TxnId) -> Result<QrStatus, DeviceError> {
         let n = lock(&self.state).2 + 1;
         let entry = lock(&self.state).0.get(txn).cloned();
-        let Some(mut e) = entry else { return Ok(QrStatus::NotFound) };
+        let Some(mut e) = entry else {
+            return Ok(QrStatus::NotFound);
+        };
         if e.status == QrStatus::Waiting {
             e.queries += 1;
             let now = self.clock.now();
@@ -563,7 +708,9 @@ impl QrGateway for SimQrGateway {
 
     async fn cancel(&self, txn: &TxnId) -> Result<QrStatus, DeviceError> {
         let entry = lock(&self.state).0.get(txn).cloned();
-        let Some(mut e) = entry else { return Ok(QrStatus::NotFound) };
+        let Some(mut e) = entry else {
+            return Ok(QrStatus::NotFound);
+        };
         if matches!(e.status, QrStatus::Waiting | QrStatus::Paid(_)) {
             e.status = QrStatus::Cancelled;
             self.put(e.clone());
@@ -579,13 +726,20 @@ impl QrGateway for SimQrGateway {
         if !matches!(e.status, QrStatus::Paid(_)) || e.refunded + amount.minor > e.amount.minor {
             return Ok(decline("refund-refused", "decline-generic"));
         }
-        let op = QrOp::Refunded { original: original.clone(), refund: refund.clone(), amount };
+        let op = QrOp::Refunded {
+            original: original.clone(),
+            refund: refund.clone(),
+            amount,
+        };
         g.1.append(&op);
         g.2 += 1;
         if let Some(e) = g.0.get_mut(original) {
             e.refunded += amount.minor;
         }
-        Ok(Outcome::Approved(Approval { reference: Some(format!("RF{}", refund)), ..Approval::default() }))
+        Ok(Outcome::Approved(Approval {
+            reference: Some(format!("RF{}", refund)),
+            ..Approval::default()
+        }))
     }
 }
 
@@ -610,16 +764,28 @@ impl SimStoredValue {
 
     pub fn open(path: Option<&Path>, clock: Arc<dyn Clock>, currency: Currency) -> std::io::Result<SimStoredValue> {
         let (persist, ops) = Persist::open::<SvOp>(path)?;
-        Ok(SimStoredValue { state: Mutex::new((ops, persist)), clock, opening: Money::new(50_000, currency) })
+        Ok(SimStoredValue {
+            state: Mutex::new((ops, persist)),
+            clock,
+            opening: Money::new(50_000, currency),
+        })
     }
 
     fn remaining(ops: &[SvOp], opening: Money) -> Money {
-        Money::new(opening.minor - ops.iter().filter(|o| o.approved).map(|o| o.amount.minor).sum::<i64>(), opening.currency)
+        Money::new(
+            opening.minor - ops.iter().filter(|o| o.approved).map(|o| o.amount.minor).sum::<i64>(),
+            opening.currency,
+        )
     }
 
     /// Approved payments the card holds: (txn, amount).
     pub fn payments(&self) -> Vec<(TxnId, Money)> {
-        lock(&self.state).0.iter().filter(|o| o.approved).map(|o| (o.txn.clone(), o.amount)).collect()
+        lock(&self.state)
+            .0
+            .iter()
+            .filter(|o| o.approved)
+            .map(|o| (o.txn.clone(), o.amount))
+            .collect()
     }
 }
 
@@ -629,11 +795,20 @@ impl StoredValueReader for SimStoredValue {
         progress.progress(Progress::PresentCard);
         let mut g = lock(&self.state);
         if let Some(o) = g.0.iter().find(|o| &o.txn == txn) {
-            return Ok(if o.approved { Outcome::Approved(Approval::default()) } else { decline("insufficient", "decline-insufficient-balance") });
+            return Ok(if o.approved {
+                Outcome::Approved(Approval::default())
+            } else {
+                decline("insufficient", "decline-insufficient-balance")
+            });
         }
         let remaining = SimStoredValue::remaining(&g.0, self.opening);
         let approved = amount.minor <= remaining.minor && scenario(amount) != 51;
-        let op = SvOp { txn: txn.clone(), amount, at: self.clock.now(), approved };
+        let op = SvOp {
+            txn: txn.clone(),
+            amount,
+            at: self.clock.now(),
+            approved,
+        };
         g.1.append(&op);
         g.0.push(op);
         if !approved {
@@ -642,7 +817,10 @@ impl StoredValueReader for SimStoredValue {
         let after = Money::new(remaining.minor - amount.minor, amount.currency);
         Ok(Outcome::Approved(Approval {
             reference: Some(format!("SV{:08}", g.0.len())),
-            stored_value: Some(StoredValueData { card_no: SimStoredValue::CARD.to_owned(), balance_after: after }),
+            stored_value: Some(StoredValueData {
+                card_no: SimStoredValue::CARD.to_owned(),
+                balance_after: after,
+            }),
             ..Approval::default()
         }))
     }
@@ -650,15 +828,33 @@ impl StoredValueReader for SimStoredValue {
     async fn find(&self, txn: &TxnId) -> Result<Option<Outcome>, DeviceError> {
         let g = lock(&self.state);
         Ok(g.0.iter().find(|o| &o.txn == txn).map(|o| {
-            if o.approved { Outcome::Approved(Approval::default()) } else { decline("insufficient", "decline-insufficient-balance") }
+            if o.approved {
+                Outcome::Approved(Approval::default())
+            } else {
+                decline("insufficient", "decline-insufficient-balance")
+            }
         }))
     }
 
     async fn balance(&self, progress: &dyn ProgressSink) -> Result<StoredValueBalance, DeviceError> {
         progress.progress(Progress::PresentCard);
         let g = lock(&self.state);
-        let last = g.0.iter().rev().filter(|o| o.approved).take(4).map(|o| StoredValueEntry { at: o.at, amount: o.amount, txn: o.txn.clone() }).collect();
-        Ok(StoredValueBalance { card_no: SimStoredValue::CARD.to_owned(), remaining: SimStoredValue::remaining(&g.0, self.opening), last })
+        let last =
+            g.0.iter()
+                .rev()
+                .filter(|o| o.approved)
+                .take(4)
+                .map(|o| StoredValueEntry {
+                    at: o.at,
+                    amount: o.amount,
+                    txn: o.txn.clone(),
+                })
+                .collect();
+        Ok(StoredValueBalance {
+            card_no: SimStoredValue::CARD.to_owned(),
+            remaining: SimStoredValue::remaining(&g.0, self.opening),
+            last,
+        })
     }
 }
 
@@ -672,7 +868,11 @@ mod tests {
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("terminal.jsonl");
         let _ = std::fs::remove_file(&path);
-        let req = CardRequest { txn: TxnId("a".into()), trace: TraceNo::FIRST, amount: Money::new(1000, Currency::Hkd) };
+        let req = CardRequest {
+            txn: TxnId("a".into()),
+            trace: TraceNo::FIRST,
+            amount: Money::new(1000, Currency::Hkd),
+        };
         {
             let t = SimTerminal::open(Some(&path))?;
             let out = t.run(TxnKind::Sale, &req, None, &NoProgress);

@@ -50,10 +50,7 @@ fn truncated_and_mutated_vectors_never_panic() -> TestResult {
             }
         }
     }
-    assert!(
-        accepted_whole > 0,
-        "the untouched vectors include valid data"
-    );
+    assert!(accepted_whole > 0, "the untouched vectors include valid data");
     Ok(())
 }
 

@@ -77,10 +77,7 @@ fn json_view_shape() -> TestResult {
     assert_eq!(root["tag"], "E1");
     assert_eq!(root["constructed"], true);
     assert_eq!(root["name"], "Proprietary template (private class)");
-    assert_eq!(
-        root["children"][0]["name"],
-        "Interface Device (IFD) Serial Number"
-    );
+    assert_eq!(root["children"][0]["name"], "Interface Device (IFD) Serial Number");
     assert_eq!(root["children"][0]["text"], "16021437");
     assert_eq!(root["children"][0]["value"], "3136303231343337");
     assert_eq!(root["children"][2]["children"][0]["text"], "M000-TESTOS");

@@ -44,11 +44,7 @@ pub fn load(path: &Path) -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut vectors = Vec::new();
-    for (index, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
+    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let json: serde_json::Value = serde_json::from_str(line)?;
         let ordered: Ordered = serde_json::from_str(line)?;
         let source = json.get("source").and_then(|s| s.as_str()).unwrap_or("?");

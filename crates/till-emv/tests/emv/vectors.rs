@@ -2,14 +2,9 @@
 //! `oracle_decode_pyemv_1_5_0` fields say.
 
 use serde_json::{Map, Value as Json};
-use till_emv::{
-    CvmResults, EmvError, Tag, TerminalCapabilities, Tlv, TlvView, Tvr, decode_hex, encode, parse,
-    view,
-};
+use till_emv::{CvmResults, EmvError, Tag, TerminalCapabilities, Tlv, TlvView, Tvr, decode_hex, encode, parse, view};
 
-use crate::support::{
-    Ordered, TestResult, Vector, all_vectors, fixture_vectors_path, load, shared_vectors_path,
-};
+use crate::support::{Ordered, TestResult, Vector, all_vectors, fixture_vectors_path, load, shared_vectors_path};
 
 fn fail(vector: &Vector, what: impl std::fmt::Display) -> Box<dyn std::error::Error> {
     format!("{}: {what}", vector.origin).into()
@@ -75,12 +70,7 @@ fn check_data(vector: &Vector) -> TestResult {
     let list = parse(&bytes).map_err(|e| fail(vector, e))?;
     assert_eq!(encode(&list), bytes, "{}: round trip", vector.origin);
     if let Some(oracle) = vector.json.get("oracle_decode_pyemv_1_5_0") {
-        assert_eq!(
-            &collapse(&list),
-            oracle,
-            "{}: pyemv decoding",
-            vector.origin
-        );
+        assert_eq!(&collapse(&list), oracle, "{}: pyemv decoding", vector.origin);
     }
     let views = view(&list);
     let expected = vector
@@ -94,24 +84,14 @@ fn check_data(vector: &Vector) -> TestResult {
     Ok(())
 }
 
-fn check_expectation(
-    vector: &Vector,
-    list: &[Tlv],
-    views: &[TlvView],
-    key: &str,
-    want: &Json,
-) -> TestResult {
+fn check_expectation(vector: &Vector, list: &[Tlv], views: &[TlvView], key: &str, want: &Json) -> TestResult {
     let key = key.strip_suffix(" (helper)").unwrap_or(key);
     if key == "source_asserts" {
         // "parses without error; ... 50="VISA", 5F20 starts "CARD3/EMV""
         let text = |tag: &str| resolve(views, tag).first().and_then(|v| v.text.clone());
         assert_eq!(text("50").as_deref(), Some("VISA"), "{}", vector.origin);
         let name = text("5F20").unwrap_or_default();
-        assert!(
-            name.starts_with("CARD3/EMV"),
-            "{}: 5F20 is {name:?}",
-            vector.origin
-        );
+        assert!(name.starts_with("CARD3/EMV"), "{}: 5F20 is {name:?}", vector.origin);
         return Ok(());
     }
     if key.starts_with("reading_by_EMV_Book3_names") {
@@ -127,26 +107,13 @@ fn check_expectation(
     }
     if key == "apps" {
         let apps = resolve(views, "61");
-        let want = want
-            .as_array()
-            .ok_or_else(|| fail(vector, "apps is a list"))?;
+        let want = want.as_array().ok_or_else(|| fail(vector, "apps is a list"))?;
         assert_eq!(apps.len(), want.len(), "{}: one 61 per app", vector.origin);
         for (app, expect) in apps.iter().zip(want) {
             for (tag, as_text) in [("4F", false), ("50", true), ("87", false)] {
                 let child = app.children.iter().find(|c| c.tag == tag);
-                let got = child.and_then(|c| {
-                    if as_text {
-                        c.text.clone()
-                    } else {
-                        c.value.clone()
-                    }
-                });
-                assert_eq!(
-                    got.as_deref(),
-                    expect[tag].as_str(),
-                    "{}: app {tag}",
-                    vector.origin
-                );
+                let got = child.and_then(|c| if as_text { c.text.clone() } else { c.value.clone() });
+                assert_eq!(got.as_deref(), expect[tag].as_str(), "{}: app {tag}", vector.origin);
             }
         }
         return Ok(());
@@ -162,22 +129,12 @@ fn check_expectation(
     }
     if let Some(path) = key.strip_suffix(" text") {
         let node = first(vector, views, path)?;
-        assert_eq!(
-            node.text.as_deref(),
-            want.as_str(),
-            "{}: {key}",
-            vector.origin
-        );
+        assert_eq!(node.text.as_deref(), want.as_str(), "{}: {key}", vector.origin);
         return Ok(());
     }
     if let Some((path, count)) = key.split_once(" is a list of ") {
         let count: usize = count.parse()?;
-        assert_eq!(
-            resolve(views, path).len(),
-            count,
-            "{}: {key}",
-            vector.origin
-        );
+        assert_eq!(resolve(views, path).len(), count, "{}: {key}", vector.origin);
         assert_eq!(want, &Json::Bool(true));
         return Ok(());
     }
@@ -190,22 +147,13 @@ fn check_expectation(
     if key.chars().all(|c| c.is_ascii_hexdigit()) {
         let tlv = till_emv::find(list, Tag::from_hex(key)?).ok_or_else(|| fail(vector, key))?;
         let hex = tlv.bytes().map(hex::encode_upper);
-        assert_eq!(
-            hex.as_deref(),
-            want.as_str(),
-            "{}: value of {key}",
-            vector.origin
-        );
+        assert_eq!(hex.as_deref(), want.as_str(), "{}: value of {key}", vector.origin);
         return Ok(());
     }
     Err(fail(vector, format!("uninterpreted expectation {key:?}")))
 }
 
-fn first<'a>(
-    vector: &Vector,
-    views: &'a [TlvView],
-    path: &str,
-) -> Result<&'a TlvView, Box<dyn std::error::Error>> {
+fn first<'a>(vector: &Vector, views: &'a [TlvView], path: &str) -> Result<&'a TlvView, Box<dyn std::error::Error>> {
     resolve(views, path)
         .into_iter()
         .next()
@@ -251,23 +199,14 @@ fn descendants<'a>(views: &'a [TlvView], out: &mut Vec<&'a TlvView>) {
 /// byte(s)", "Tag value malformed, expecting N byte(s)", with the tag and offset.
 fn check_decode_error(vector: &Vector) -> TestResult {
     let bytes = hex_of(vector)?;
-    let expected = vector
-        .json
-        .get("expected")
-        .ok_or_else(|| fail(vector, "no expected"))?;
-    let message = expected
-        .get("error")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
+    let expected = vector.json.get("expected").ok_or_else(|| fail(vector, "no expected"))?;
+    let message = expected.get("error").and_then(Json::as_str).unwrap_or_default();
     let offset = expected
         .get("error_offset")
         .and_then(Json::as_u64)
         .ok_or_else(|| fail(vector, "no offset"))?;
     let offset = usize::try_from(offset)?;
-    let tag_hex = expected
-        .get("error_tag")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
+    let tag_hex = expected.get("error_tag").and_then(Json::as_str).unwrap_or_default();
     let expecting = message
         .split("expecting ")
         .nth(1)
@@ -278,9 +217,7 @@ fn check_decode_error(vector: &Vector) -> TestResult {
         Err(error) => error,
     };
     let matches = match &error {
-        EmvError::TruncatedTag { offset: at } => {
-            message.starts_with("Tag malformed") && *at == offset
-        }
+        EmvError::TruncatedTag { offset: at } => message.starts_with("Tag malformed") && *at == offset,
         EmvError::TruncatedLength {
             tag,
             offset: at,
@@ -304,11 +241,7 @@ fn check_decode_error(vector: &Vector) -> TestResult {
         }
         _ => false,
     };
-    assert!(
-        matches,
-        "{}: pyemv says {message:?}, we say {error:?}",
-        vector.origin
-    );
+    assert!(matches, "{}: pyemv says {message:?}, we say {error:?}", vector.origin);
     Ok(())
 }
 
@@ -338,16 +271,12 @@ fn build(entries: &[(String, Ordered)]) -> Result<Vec<Tlv>, EmvError> {
         let tlv = match node {
             Ordered::Text(hex) => Tlv::primitive(tag, decode_hex(hex)?)?,
             Ordered::Map(inner) => match inner.as_slice() {
-                [(key, Ordered::Text(hex))] if key == "hex" => {
-                    Tlv::primitive(tag, decode_hex(hex)?)?
-                }
+                [(key, Ordered::Text(hex))] if key == "hex" => Tlv::primitive(tag, decode_hex(hex)?)?,
                 children => Tlv::constructed(tag, build(children)?)?,
             },
             // pyemv's "list" is a value of a type the tag does not take: give each kind of tag
             // the other kind of value.
-            Ordered::List(_) | Ordered::Other if tag.is_constructed() => {
-                Tlv::primitive(tag, Vec::new())?
-            }
+            Ordered::List(_) | Ordered::Other if tag.is_constructed() => Tlv::primitive(tag, Vec::new())?,
             Ordered::List(_) | Ordered::Other => Tlv::constructed(tag, Vec::new())?,
         };
         list.push(tlv);
@@ -365,9 +294,7 @@ fn check_encode(vector: &Vector) -> TestResult {
         .and_then(Json::as_str)
         .ok_or_else(|| fail(vector, "no encoded_hex"))?;
     let encoded = encode(&build(input)?);
-    let simple_mode = vector
-        .str("source")
-        .is_some_and(|s| s.contains("(test_encode_simple)"));
+    let simple_mode = vector.str("source").is_some_and(|s| s.contains("(test_encode_simple)"));
     if simple_mode && hex::encode_upper(&encoded) != want {
         // pyemv's "simple" mode writes any length below 256 as one bare byte, which is not BER
         // (a first length byte >= 0x80 announces long form). We write BER: 0x81 and the length.
@@ -375,27 +302,12 @@ fn check_encode(vector: &Vector) -> TestResult {
         let (tag_len, len) = (1, want[1]);
         assert!(len >= 0x80, "{}: only long lengths differ", vector.origin);
         assert_eq!(&encoded[..tag_len], &want[..tag_len]);
-        assert_eq!(
-            &encoded[tag_len..tag_len + 2],
-            &[0x81, len],
-            "{}",
-            vector.origin
-        );
-        assert_eq!(
-            &encoded[tag_len + 2..],
-            &want[tag_len + 1..],
-            "{}",
-            vector.origin
-        );
+        assert_eq!(&encoded[tag_len..tag_len + 2], &[0x81, len], "{}", vector.origin);
+        assert_eq!(&encoded[tag_len + 2..], &want[tag_len + 1..], "{}", vector.origin);
         return Ok(());
     }
     assert_eq!(hex::encode_upper(&encoded), want, "{}", vector.origin);
-    assert_eq!(
-        parse(&encoded)?,
-        build(input)?,
-        "{}: decodes back",
-        vector.origin
-    );
+    assert_eq!(parse(&encoded)?, build(input)?, "{}: decodes back", vector.origin);
     Ok(())
 }
 
@@ -412,12 +324,7 @@ fn check_encode_error(vector: &Vector) -> TestResult {
         // pyemv's optional "simple" mode caps lengths at one byte. We have no such mode: the
         // value is encoded with a two-byte long-form length instead.
         let encoded = encode(&build(tags)?);
-        assert_eq!(
-            &encoded[..4],
-            &[0x9C, 0x82, 0x01, 0x00],
-            "{}",
-            vector.origin
-        );
+        assert_eq!(&encoded[..4], &[0x9C, 0x82, 0x01, 0x00], "{}", vector.origin);
         return Ok(());
     }
     assert!(
@@ -431,10 +338,7 @@ fn check_encode_error(vector: &Vector) -> TestResult {
 /// Bit decoders, checked against binaryfoo's decoder tests.
 fn check_bits(vector: &Vector, tag: &str) -> TestResult {
     let bytes = hex_of(vector)?;
-    let expected = vector
-        .json
-        .get("expected")
-        .ok_or_else(|| fail(vector, "no expected"))?;
+    let expected = vector.json.get("expected").ok_or_else(|| fail(vector, "no expected"))?;
     match tag {
         "95" => {
             let tvr = Tvr::from_bytes(&bytes)?;
@@ -450,12 +354,7 @@ fn check_bits(vector: &Vector, tag: &str) -> TestResult {
         "9F33" => {
             let flags = TerminalCapabilities::from_bytes(&bytes)?.flags();
             if let Some(count) = expected.get("decoded_item_count").and_then(Json::as_u64) {
-                assert_eq!(
-                    flags.len() as u64,
-                    count,
-                    "{}: every set bit is an item",
-                    vector.origin
-                );
+                assert_eq!(flags.len() as u64, count, "{}: every set bit is an item", vector.origin);
             }
             if let Some(bits) = expected.get("set_bits").and_then(Json::as_array) {
                 let got: Vec<String> = flags
@@ -474,12 +373,7 @@ fn check_bits(vector: &Vector, tag: &str) -> TestResult {
                 "{}: method",
                 vector.origin
             );
-            assert_eq!(
-                cvm.condition.description(),
-                want("condition"),
-                "{}",
-                vector.origin
-            );
+            assert_eq!(cvm.condition.description(), want("condition"), "{}", vector.origin);
             // The source spells it "Sucessful [sic]".
             let result = want("result").replace("Sucessful [sic]", "Successful");
             assert_eq!(cvm.outcome.description(), result, "{}", vector.origin);

@@ -1,9 +1,7 @@
 //! The FPS and PayNow builders reproduce the codes of the generators the vectors come from.
 
 use serde_json::Value as Json;
-use till_qr::{
-    Amount, FpsProxy, FpsQr, HKD, PayNowProxy, PayNowQr, Payload, PointOfInitiation, SGD,
-};
+use till_qr::{Amount, FpsProxy, FpsQr, HKD, PayNowProxy, PayNowQr, Payload, PointOfInitiation, SGD};
 
 use crate::support::{TestResult, positives};
 
@@ -15,11 +13,7 @@ fn build(inputs: &Json) -> Result<Option<Payload>, Box<dyn std::error::Error>> {
         return Ok(None);
     }
     let amount = Amount::parse(text("amount"))?;
-    let (name, city, reference) = (
-        text("merchant_name"),
-        text("merchant_city"),
-        text("reference"),
-    );
+    let (name, city, reference) = (text("merchant_name"), text("merchant_city"), text("reference"));
     // Odoo, where these vectors come from, always writes a dynamic code (01 = 12).
     let dynamic = PointOfInitiation::Dynamic;
     let payload = match (text("currency"), text("proxy_type")) {
@@ -86,29 +80,21 @@ fn fps_email_static_code_matches_hkqr_fps() -> TestResult {
                 .is_some_and(|s| s.contains("DemChing/hkqr-fps"))
         })
         .ok_or("the hkqr-fps vector is in the fixtures")?;
-    let payload = FpsQr::new(
-        FpsProxy::Email("FPS_Identifier_CRC201D@ird.gov.hk".into()),
-        "NA",
-        "HK",
-    )
-    .amount(Amount::new(1989, 0)?)
-    .build()?;
+    let payload = FpsQr::new(FpsProxy::Email("FPS_Identifier_CRC201D@ird.gov.hk".into()), "NA", "HK")
+        .amount(Amount::new(1989, 0)?)
+        .build()?;
     assert_eq!(payload.encode(), vector.payload);
     Ok(())
 }
 
 #[test]
 fn built_codes_carry_uppercase_crc_and_parse_cleanly() -> TestResult {
-    let payload = PayNowQr::new(
-        PayNowProxy::Uen("201403121W".into()),
-        "KOPI TIAM",
-        "Singapore",
-    )
-    .point_of_initiation(PointOfInitiation::Dynamic)
-    .amount(Amount::new(450, 2)?)
-    .amount_editable(false)
-    .reference("ORDER-42")
-    .build()?;
+    let payload = PayNowQr::new(PayNowProxy::Uen("201403121W".into()), "KOPI TIAM", "Singapore")
+        .point_of_initiation(PointOfInitiation::Dynamic)
+        .amount(Amount::new(450, 2)?)
+        .amount_editable(false)
+        .reference("ORDER-42")
+        .build()?;
     let text = payload.encode();
     let crc = &text[text.len() - 4..];
     assert_eq!(crc, crc.to_uppercase());

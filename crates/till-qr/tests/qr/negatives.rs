@@ -35,10 +35,7 @@ fn every_negative_is_rejected_clearly() -> TestResult {
 #[test]
 fn crc_alone_is_not_a_payload() {
     // ts-khqr's "Invalid KHQR 3": 63046007 carries the right CRC of "6304", nothing else.
-    assert_eq!(
-        parse("63046007"),
-        Err(QrError::FormatIndicatorNotFirst { found: 63 })
-    );
+    assert_eq!(parse("63046007"), Err(QrError::FormatIndicatorNotFirst { found: 63 }));
 }
 
 #[test]

@@ -7,11 +7,7 @@ use crate::support::{TestResult, negatives, positives};
 
 fn assert_total(text: &str) {
     if let Ok(parsed) = parse(text) {
-        assert_eq!(
-            parsed.payload.encode(),
-            text,
-            "accepted text must re-encode exactly"
-        );
+        assert_eq!(parsed.payload.encode(), text, "accepted text must re-encode exactly");
     }
 }
 

@@ -21,9 +21,7 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 pub fn shared(name: &str) -> Option<PathBuf> {
-    let path = manifest_dir()
-        .join("../../../shared/testdata/emv-mpm")
-        .join(name);
+    let path = manifest_dir().join("../../../shared/testdata/emv-mpm").join(name);
     path.exists().then_some(path)
 }
 
@@ -38,10 +36,7 @@ pub fn load(path: &Path) -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
             continue;
         }
         let json: serde_json::Value = serde_json::from_str(line)?;
-        let payload = json["payload"]
-            .as_str()
-            .ok_or("every vector has a payload")?
-            .to_owned();
+        let payload = json["payload"].as_str().ok_or("every vector has a payload")?.to_owned();
         let source = json["source"].as_str().unwrap_or("?");
         vectors.push(Vector {
             origin: format!("{name}:{} ({source})", index + 1),
@@ -53,10 +48,7 @@ pub fn load(path: &Path) -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
 }
 
 /// Fixture vectors plus the shared ones, for `vectors.jsonl` or `negatives.jsonl`.
-pub fn all(
-    shared_name: &str,
-    fixture_name: &str,
-) -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
+pub fn all(shared_name: &str, fixture_name: &str) -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
     let mut vectors = load(&fixture(fixture_name))?;
     match shared(shared_name) {
         Some(path) => vectors.extend(load(&path)?),

@@ -52,10 +52,7 @@ fn every_payload_parses_matches_derived_fields_and_re_encodes() -> TestResult {
                 vector.origin
             );
         }
-        let lowercase_warned = parsed
-            .warnings
-            .iter()
-            .any(|w| w.kind == WarningKind::CrcLowercase);
+        let lowercase_warned = parsed.warnings.iter().any(|w| w.kind == WarningKind::CrcLowercase);
         let lowercase = vector.json["crc_lowercase"].as_bool().unwrap_or(false);
         assert_eq!(
             lowercase_warned, lowercase,
@@ -93,11 +90,7 @@ fn check_expected(vector: &Vector, payload: &Payload, key: &str, want: &Json) ->
             let field = payload
                 .get(tag.parse()?)
                 .ok_or_else(|| format!("{origin}: no field {tag}"))?;
-            assert_eq!(
-                field.child_text(sub.parse()?),
-                want.as_str(),
-                "{origin}: {key}"
-            );
+            assert_eq!(field.child_text(sub.parse()?), want.as_str(), "{origin}: {key}");
         }
     }
     Ok(())
@@ -146,9 +139,12 @@ fn known_leniencies_are_reported_as_warnings() -> TestResult {
     };
     // DuitNow writes format indicator 02.
     let duitnow = parse(&find("A0000006150001")?.payload)?;
-    assert!(duitnow.warnings.iter().any(
-        |w| matches!(&w.kind, WarningKind::UnexpectedFormatIndicator { found } if found == "02")
-    ));
+    assert!(
+        duitnow
+            .warnings
+            .iter()
+            .any(|w| matches!(&w.kind, WarningKind::UnexpectedFormatIndicator { found } if found == "02"))
+    );
     // A PromptPay-style plain value in 81 (UTF-16 hex) is kept as text.
     let plain_81 = parse(&find("814800480065")?.payload)?;
     assert!(
@@ -193,11 +189,7 @@ fn fixtures_are_verbatim_copies_of_shared_vectors() -> TestResult {
                 "{}: not in the shared file (provenance lost?)",
                 vector.origin
             );
-            assert!(
-                vector.json["source"].is_string(),
-                "{}: keeps its source",
-                vector.origin
-            );
+            assert!(vector.json["source"].is_string(), "{}: keeps its source", vector.origin);
         }
     }
     Ok(())

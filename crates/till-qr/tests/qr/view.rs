@@ -8,11 +8,7 @@ use crate::support::{TestResult, positives};
 fn check_offsets(chars: &[char], fields: &[FieldView], origin: &str) {
     for field in fields {
         let id: String = chars[field.offset..field.offset + 2].iter().collect();
-        assert_eq!(
-            id, field.id,
-            "{origin}: offset {} points at the ID",
-            field.offset
-        );
+        assert_eq!(id, field.id, "{origin}: offset {} points at the ID", field.offset);
         if let Some(value) = &field.value {
             let start = field.offset + 4;
             let found: String = chars[start..start + field.length].iter().collect();
@@ -43,10 +39,7 @@ fn json_shape_for_a_khmer_khqr() -> TestResult {
     let fields = json["fields"].as_array().ok_or("fields")?;
     let language = fields.iter().find(|f| f["id"] == "64").ok_or("field 64")?;
     assert_eq!(language["name"], "Merchant Information - Language Template");
-    assert_eq!(
-        language["children"][1]["name"],
-        "Merchant Name - Alternate Language"
-    );
+    assert_eq!(language["children"][1]["name"], "Merchant Name - Alternate Language");
     assert_eq!(language["children"][1]["value"], "ចន ស្មីន");
     assert_eq!(
         language["children"][1]["length"], 8,

@@ -1,0 +1,8 @@
+//! Integration tests of the `Till` against the port simulators: every flow, the invariants
+//! under random command sequences, receipts and the locales.
+
+mod flows;
+mod locales;
+mod properties;
+mod receipts;
+mod support;

@@ -1,0 +1,67 @@
+use std::sync::Arc;
+use till::{Credentials, ManualClock, SaleInput, Sims, Till, TillOptions, TxnResult};
+use till_domain::{Currency, Money, PaymentMeans, TillConfig};
+use till_journal::{AuthStore, Journal};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+pub const PIN: &str = "135790";
+
+pub struct Rig {
+    pub till: Till,
+    pub sims: Sims,
+    pub clock: Arc<ManualClock>,
+}
+
+pub fn hkd(minor: i64) -> Money {
+    Money::new(minor, Currency::Hkd)
+}
+
+pub fn config() -> TillConfig {
+    TillConfig::demo()
+}
+
+/// A till over an in-memory journal with every device simulated, operator 1 (manager) past
+/// the first-login PIN change and logged in.
+pub fn rig_with(config: TillConfig) -> Rig {
+    let clock = Arc::new(ManualClock::new(till_testkit::t0()));
+    let sims = Sims::open(None, clock.clone(), config.currency, 48).expect("in-memory sims");
+    let mut opts = TillOptions::new(config);
+    opts.clock = clock.clone();
+    let journal = Journal::open_in_memory().expect("journal");
+    let auth = AuthStore::open_in_memory().expect("auth");
+    let till = Till::open(journal, auth, sims.devices(), opts).expect("till");
+    till.change_pin("1", "0001", PIN).expect("first PIN change");
+    till.login("1", PIN).expect("login");
+    Rig { till, sims, clock }
+}
+
+pub fn rig() -> Rig {
+    rig_with(config())
+}
+
+pub fn manager() -> Credentials {
+    Credentials {
+        operator: "1".into(),
+        pin: PIN.into(),
+    }
+}
+
+impl Rig {
+    pub async fn sale(&self, minor: i64, means: PaymentMeans) -> Result<TxnResult, till::TillError> {
+        self.sale_tip(minor, 0, means).await
+    }
+
+    pub async fn sale_tip(&self, minor: i64, tip: i64, means: PaymentMeans) -> Result<TxnResult, till::TillError> {
+        let code = (means == PaymentMeans::QrCustomer).then(|| "134567890123456789".to_owned());
+        self.till
+            .sale(SaleInput {
+                amount: hkd(minor),
+                tip: hkd(tip),
+                means,
+                qr_scheme: None,
+                code,
+            })
+            .await
+    }
+}
