@@ -20,18 +20,9 @@ fn manager() -> Credentials {
     }
 }
 
-pub async fn run(till: &Till, sims: &Sims, out: &Out, script: bool) -> Result<u8, TillError> {
+pub async fn run(till: &Till, sims: &Sims, out: &Out, script: bool, dir: &std::path::Path) -> Result<u8, TillError> {
     let l = out.l;
-    println!(
-        "{}",
-        l.text(
-            "demo-title",
-            &[(
-                "dir",
-                std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "(default)".into())
-            )]
-        )
-    );
+    println!("{}", l.text("demo-title", &[("dir", dir.display().to_string())]));
     match till.login("1", DEMO_PIN) {
         Ok(_) => {}
         Err(TillError::Domain(DomainError::PinWrong { .. })) => {

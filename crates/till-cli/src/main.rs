@@ -52,8 +52,9 @@ struct Cli {
 enum Cmd {
     /// T1–T4: take a payment.
     Sale {
+        #[arg(allow_hyphen_values = true)]
         amount: String,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         tip: Option<String>,
         /// card, qr-customer, qr-merchant, tap-and-go, stored-value or cash.
         #[arg(long)]
@@ -78,7 +79,7 @@ enum Cmd {
     Refund {
         #[arg(long)]
         trace: String,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: Option<String>,
         #[arg(long, env = "TILL_REFUND_OPERATOR")]
         refund_operator: Option<String>,
@@ -460,7 +461,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             );
             Ok(0)
         }
-        Cmd::Demo { script } => demo::run(&till, &sims, out, *script).await,
+        Cmd::Demo { script } => demo::run(&till, &sims, out, *script, &dir).await,
     }
 }
 

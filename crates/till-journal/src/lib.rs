@@ -140,7 +140,12 @@ impl Journal {
                 "INSERT INTO events (seq, at, kind, txn_id, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![seq as i64, at, kind, txn_id, body, &prev[..], &hash[..]])?;
-            project(&tx, event)?;
+            // Project with the time as stored (microseconds), so a replay folds to the same rows.
+            let stored_at = DateTime::parse_from_rfc3339(&at).map_err(|e| JournalError::ChainBroken {
+                seq,
+                detail: e.to_string(),
+            })?;
+            project(&tx, stored_at.with_timezone(&Utc), &event.body)?;
             prev = hash;
         }
         tx.commit()?;
@@ -353,7 +358,7 @@ impl Journal {
             let at = DateTime::parse_from_rfc3339(&at)
                 .map_err(|e| broken(&format!("bad time: {e}")))?
                 .with_timezone(&Utc);
-            project(&sql, &Event { at, body: parsed }).map_err(|e| broken(&format!("does not apply: {e}")))?;
+            project(&sql, at, &parsed).map_err(|e| broken(&format!("does not apply: {e}")))?;
             prev = hash;
         }
         for (table, key) in [("txns", "id"), ("batches", "no"), ("operators", "id"), ("state", "key")] {
@@ -474,8 +479,8 @@ fn save_batch(conn: &SqlTxn<'_>, b: &Batch) -> Result<()> {
 
 /// Folds one event into the materialised tables: the only writer of those tables, used both by
 /// `commit` and by `verify`'s replay.
-fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
-    match &event.body {
+fn project(conn: &SqlTxn<'_>, at: DateTime<Utc>, body: &EventBody) -> Result<()> {
+    match body {
         EventBody::Txn {
             id,
             event: TxnEvent::Started { txn },
@@ -492,7 +497,7 @@ fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
         }
         EventBody::Txn { id, event: e } => {
             let mut t = load_txn(conn, id)?.ok_or_else(|| DomainError::UnknownTrace { trace: id.0.clone() })?;
-            t.apply(e, event.at)?;
+            t.apply(e, at)?;
             save_txn(conn, &t)?;
         }
         EventBody::BatchOpened { batch } => {
@@ -501,13 +506,13 @@ fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
                 &Batch {
                     no: *batch,
                     status: BatchStatus::Open,
-                    opened_at: event.at,
+                    opened_at: at,
                     settled_at: None,
                 },
             )?;
         }
         EventBody::SettlementStarted { batch } | EventBody::Settled { batch, .. } => {
-            let body: String = conn
+            let stored: String = conn
                 .prepare_cached("SELECT body FROM batches WHERE no = ?1")?
                 .query_row([i64::from(batch.0)], |r| r.get(0))
                 .optional()?
@@ -515,10 +520,10 @@ fn project(conn: &SqlTxn<'_>, event: &Event) -> Result<()> {
                     what: "settle".into(),
                     state: "no batch".into(),
                 })?;
-            let mut b: Batch = serde_json::from_str(&body)?;
-            if matches!(event.body, EventBody::Settled { .. }) {
+            let mut b: Batch = serde_json::from_str(&stored)?;
+            if matches!(body, EventBody::Settled { .. }) {
                 b.status = BatchStatus::Settled;
-                b.settled_at = Some(event.at);
+                b.settled_at = Some(at);
             } else {
                 b.status = BatchStatus::Settling;
             }

@@ -50,15 +50,27 @@ impl Persist {
             return Ok((Persist { file: None }, Vec::new()));
         };
         let mut entries = Vec::new();
+        let mut good = 0u64;
         if let Ok(f) = File::open(path) {
-            for line in BufReader::new(f).lines() {
-                match serde_json::from_str(&line?) {
-                    Ok(e) => entries.push(e),
-                    Err(_) => break,
+            let mut reader = BufReader::new(f);
+            let mut line = String::new();
+            while reader.read_line(&mut line)? > 0 {
+                match serde_json::from_str(line.trim_end()) {
+                    Ok(e) if line.ends_with('\n') => {
+                        entries.push(e);
+                        good += line.len() as u64;
+                    }
+                    _ => break,
                 }
+                line.clear();
             }
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        // Cut a torn last line off, so that what is appended next stays readable.
+        if file.metadata()?.len() > good {
+            file.set_len(good)?;
+            file.sync_data()?;
+        }
         Ok((Persist { file: Some(file) }, entries))
     }
 
@@ -108,11 +120,12 @@ pub struct TerminalRecord {
     pub settled: bool,
 }
 
+/// One change to the terminal's memory, written whole (one line) so a crash can never leave
+/// half of it: an approved void marks its sale voided in the same entry.
 #[derive(Debug, Serialize, Deserialize)]
 enum TermOp {
     Record(TerminalRecord),
     Reversed { trace: TraceNo, amount: Money },
-    Voided { trace: TraceNo },
     EndOfDay,
 }
 
@@ -124,30 +137,38 @@ struct TermState {
 }
 
 impl TermState {
+    fn set_voided(&mut self, sale: Option<TraceNo>, voided: bool) {
+        let found = self
+            .records
+            .iter_mut()
+            .rev()
+            .find(|r| Some(r.trace) == sale && r.kind == TxnKind::Sale && !r.settled);
+        if let Some(r) = found {
+            r.voided = voided;
+        }
+    }
+
     fn apply(&mut self, op: &TermOp) {
         match op {
             TermOp::Record(r) => {
+                if r.kind == TxnKind::Void && matches!(r.outcome, Outcome::Approved(_)) {
+                    self.set_voided(r.original, true);
+                }
                 self.records.push(r.clone());
                 self.last = Some(self.records.len() - 1);
             }
             TermOp::Reversed { trace, amount } => {
-                if let Some(r) = self
+                let hit = self
                     .records
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.trace == *trace && r.amount == *amount && !r.settled)
-                {
-                    r.reversed = true;
-                }
-            }
-            TermOp::Voided { trace } => {
-                if let Some(r) = self
-                    .records
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.trace == *trace && r.kind == TxnKind::Sale && !r.settled)
-                {
-                    r.voided = true;
+                    .iter()
+                    .rposition(|r| r.trace == *trace && r.amount == *amount && !r.settled);
+                if let Some(i) = hit {
+                    self.records[i].reversed = true;
+                    // A reversed void restores the sale it voided.
+                    if self.records[i].kind == TxnKind::Void {
+                        let original = self.records[i].original;
+                        self.set_voided(original, false);
+                    }
                 }
             }
             TermOp::EndOfDay => {
@@ -279,11 +300,6 @@ impl SimTerminal {
             voided: false,
             settled: false,
         }));
-        if kind == TxnKind::Void && matches!(outcome, Outcome::Approved(_)) {
-            if let Some(o) = original {
-                self.record(TermOp::Voided { trace: o });
-            }
-        }
         if scenario(req.amount) == 91 {
             return Err(DeviceError::Timeout);
         }
@@ -325,24 +341,6 @@ impl PaymentTerminal for SimTerminal {
         };
         if found {
             self.record(TermOp::Reversed { trace, amount });
-            // A reversed void restores the sale it voided.
-            let mut g = lock(&self.state);
-            let original =
-                g.0.records
-                    .iter()
-                    .rev()
-                    .find(|r| r.trace == trace && r.kind == TxnKind::Void)
-                    .and_then(|r| r.original);
-            if let Some(o) = original {
-                if let Some(s) =
-                    g.0.records
-                        .iter_mut()
-                        .rev()
-                        .find(|r| r.trace == o && r.kind == TxnKind::Sale)
-                {
-                    s.voided = false;
-                }
-            }
         }
         Ok(found)
     }

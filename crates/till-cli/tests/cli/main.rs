@@ -1,0 +1,7 @@
+//! The `till` binary as an integrator uses it: real processes, a real SQLite file, and a real
+//! SIGKILL for the crash test.
+
+mod bad_input;
+mod crash;
+mod support;
+mod usage;

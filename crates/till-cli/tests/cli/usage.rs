@@ -1,0 +1,98 @@
+use crate::support::*;
+
+#[test]
+fn a_sale_history_and_verify_in_three_languages() -> TestResult {
+    let dir = fresh("usage");
+    let sale = till(dir.path(), "en", &["sale", "12.50", "--tip", "1.50", "--means", "card"]);
+    assert!(sale.status.success(), "{}", text(&sale));
+    let out = text(&sale);
+    assert!(
+        out.contains("TOTAL 總額") && out.contains("HKD 14.00"),
+        "the receipt prints: {out}"
+    );
+    assert!(out.contains("Sale 000001: Approved, HK$14.00"), "{out}");
+    let declined = till(dir.path(), "en", &["sale", "10.51", "--means", "card"]);
+    assert_eq!(declined.status.code(), Some(1), "a declined sale exits 1");
+    assert!(text(&declined).contains("insufficient funds"));
+    let zh = till(dir.path(), "zh-Hant", &["history"]);
+    let out = text(&zh);
+    assert!(
+        zh.status.success() && out.contains("已批核") && out.contains("已拒絕") && out.contains("信用卡"),
+        "{out}"
+    );
+    let hans = till(dir.path(), "zh-Hans", &["history"]);
+    assert!(text(&hans).contains("已批准"), "{}", text(&hans));
+    let json = till(dir.path(), "en", &["--json", "history", "--trace", "000001"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(v["data"][0]["status"], "approved");
+    assert_eq!(
+        v["data"][0]["approval"]["card"]["masked_pan"].as_str().map(|s| s.len()),
+        Some(16)
+    );
+    let verify = till(dir.path(), "en", &["journal", "verify"]);
+    assert!(
+        verify.status.success() && text(&verify).contains("hash chain intact"),
+        "{}",
+        text(&verify)
+    );
+    Ok(())
+}
+
+#[test]
+fn the_scripted_demo_prints_a_receipt() -> TestResult {
+    let dir = till_testkit::TempDir::new("demo");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--lang", "en", "demo", "--script"])
+        .output()?;
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("CUSTOMER COPY") && out.contains("SUMMARY (X)") && out.contains("Refund 000003: Approved"),
+        "{out}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_tampered_journal_fails_verification_at_the_edited_event() -> TestResult {
+    let dir = fresh("tamper");
+    for amount in ["1.00", "2.00", "3.00"] {
+        assert!(
+            till(dir.path(), "en", &["sale", amount, "--means", "cash"])
+                .status
+                .success()
+        );
+    }
+    let conn = rusqlite_free_edit(dir.path())?;
+    assert!(conn > 0);
+    let verify = till(dir.path(), "en", &["journal", "verify"]);
+    assert_eq!(verify.status.code(), Some(7), "{}", text(&verify));
+    // Events: batch, operator, PIN change, then two per sale: the third sale's intent is 8.
+    assert!(
+        text(&verify).contains("at event 8"),
+        "the first break is named: {}",
+        text(&verify)
+    );
+    Ok(())
+}
+
+/// Edits one stored event's amount in place (bytes of the file), as a tamperer would.
+fn rusqlite_free_edit(dir: &std::path::Path) -> Result<usize, Box<dyn std::error::Error>> {
+    let path = dir.join("journal.sqlite");
+    let mut bytes = std::fs::read(&path)?;
+    // The third sale's intent carries "minor":300 in its event body; make it 900.
+    let needle = b"\"minor\":300,";
+    let hits: Vec<usize> = bytes
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect();
+    for &pos in &hits {
+        bytes[pos + 8] = b'9';
+    }
+    std::fs::write(&path, &bytes)?;
+    Ok(hits.len())
+}
