@@ -80,6 +80,8 @@ impl fmt::Display for Lang {
 /// The parsed bundles of every language.
 pub struct Catalog {
     bundles: BTreeMap<Lang, FluentBundle<FluentResource>>,
+    /// Messages without arguments, formatted once: receipt labels are looked up on every print.
+    plain: std::sync::RwLock<std::collections::HashMap<(Lang, String), String>>,
     ids: BTreeMap<Lang, BTreeSet<String>>,
     errors: Vec<String>,
 }
@@ -127,7 +129,12 @@ impl Catalog {
             }
             bundles.insert(lang, bundle);
         }
-        Catalog { bundles, ids, errors }
+        Catalog {
+            bundles,
+            ids,
+            errors,
+            plain: Default::default(),
+        }
     }
 
     /// Every message id of one language.
@@ -164,6 +171,21 @@ impl Catalog {
 
     /// The message in `lang`, falling back to English and then to the id itself.
     pub fn text(&self, lang: Lang, id: &str, args: &[(String, String)]) -> String {
+        if args.is_empty() {
+            let key = (lang, id.to_owned());
+            if let Some(hit) = self.plain.read().ok().and_then(|m| m.get(&key).cloned()) {
+                return hit;
+            }
+            let text = self.format_uncached(lang, id, args);
+            if let Ok(mut m) = self.plain.write() {
+                m.insert(key, text.clone());
+            }
+            return text;
+        }
+        self.format_uncached(lang, id, args)
+    }
+
+    fn format_uncached(&self, lang: Lang, id: &str, args: &[(String, String)]) -> String {
         self.format_in(lang, id, args)
             .or_else(|| self.format_in(Lang::En, id, args))
             .unwrap_or_else(|| id.to_owned())

@@ -392,11 +392,12 @@ impl PaymentTerminal for SimTerminal {
     }
 }
 
-/// A virtual printer: keeps what it printed as text at its paper width.
+/// A virtual printer: keeps the documents it printed and lays them out as text at its paper
+/// width when asked (so printing costs the till no more than handing over the document).
 #[derive(Debug)]
 pub struct SimPrinter {
     pub columns: usize,
-    printed: Mutex<Vec<String>>,
+    printed: Mutex<Vec<ReceiptDoc>>,
     status: Mutex<PrinterStatus>,
     drawer_kicks: Mutex<u32>,
 }
@@ -411,8 +412,12 @@ impl SimPrinter {
         }
     }
 
+    /// Everything printed so far, as the paper would show it.
     pub fn printed(&self) -> Vec<String> {
-        lock(&self.printed).clone()
+        lock(&self.printed)
+            .iter()
+            .map(|d| render_text(d, self.columns))
+            .collect()
     }
 
     pub fn set_status(&self, status: PrinterStatus) {
@@ -438,7 +443,7 @@ impl ReceiptPrinter for SimPrinter {
         if st.cover_open {
             return Err(DeviceError::CoverOpen);
         }
-        lock(&self.printed).push(render_text(doc, self.columns));
+        lock(&self.printed).push(doc.clone());
         Ok(())
     }
 

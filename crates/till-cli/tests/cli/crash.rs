@@ -168,7 +168,10 @@ fn sigkill_at_random_points_loses_nothing_and_charges_nothing_twice() -> TestRes
         last as u64 >= iterations / 2,
         "the children did real work: {last} transactions in {iterations} runs"
     );
-    assert!(resolved > 0, "some kills landed mid-transaction and recovery resolved them");
+    assert!(
+        resolved > 0,
+        "some kills landed mid-transaction and recovery resolved them"
+    );
     eprintln!("{iterations} kills, {last} transactions, {resolved} resolved by recovery");
     Ok(())
 }
