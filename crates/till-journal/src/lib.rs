@@ -649,3 +649,165 @@ pub fn fill_for_benchmark(journal: &mut Journal, count: u64, batches: u32, start
     journal.commit(&events)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn filled(n: u64) -> Result<Journal> {
+        let mut j = Journal::open_in_memory()?;
+        fill_for_benchmark(&mut j, n, 2, t0())?;
+        Ok(j)
+    }
+
+    #[test]
+    fn verify_accepts_an_untouched_chain() -> Result<()> {
+        let j = filled(50)?;
+        let report = j.verify()?;
+        assert_eq!(report.events, j.event_count()?);
+        assert_eq!(report.head.len(), 64);
+        Ok(())
+    }
+
+    #[test]
+    fn verify_names_the_first_edited_event() -> Result<()> {
+        let j = filled(20)?;
+        j.conn.execute(
+            "UPDATE events SET body = replace(body, '\"minor\":', '\"minor\":9') WHERE seq = 6",
+            [],
+        )?;
+        match j.verify() {
+            Err(JournalError::ChainBroken { seq, detail }) => {
+                assert_eq!(seq, 6);
+                assert!(detail.contains("edited"), "{detail}");
+            }
+            other => panic!("expected a broken chain at 6, got {other:?}"),
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn verify_finds_deleted_events_and_drifted_rows() -> Result<()> {
+        let j = filled(20)?;
+        j.conn.execute("DELETE FROM events WHERE seq = 5", [])?;
+        assert!(
+            matches!(j.verify(), Err(JournalError::ChainBroken { seq: 5, .. })),
+            "a gap is a break"
+        );
+        let k = filled(20)?;
+        k.conn.execute(
+            "UPDATE txns SET body = replace(body, '\"approved\"', '\"voided\"') WHERE rowid = 3",
+            [],
+        )?;
+        let err = k.verify().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("materialised table txns"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn refused_events_leave_nothing_behind() -> Result<()> {
+        let mut j = filled(3)?;
+        let before = j.event_count()?;
+        let bogus = Event {
+            at: t0(),
+            body: EventBody::Txn {
+                id: TxnId("nope".into()),
+                event: TxnEvent::Reversed,
+            },
+        };
+        let ok = Event {
+            at: t0(),
+            body: EventBody::Blocks {
+                blocks: Blocks {
+                    pos: true,
+                    refund: false,
+                },
+            },
+        };
+        assert!(
+            j.commit(&[ok, bogus]).is_err(),
+            "an event for an unknown transaction is refused"
+        );
+        assert_eq!(j.event_count()?, before, "the whole commit is rolled back");
+        assert!(!j.blocks()?.pos, "including the valid event before it");
+        Ok(())
+    }
+
+    #[test]
+    fn search_and_totals() -> Result<()> {
+        let j = filled(600)?;
+        let batch = j
+            .current_batch()?
+            .ok_or(JournalError::TooNew { found: 0, supported: 0 })?;
+        let totals = j.totals(batch.no, Currency::Hkd)?;
+        let fold = BatchTotals::fold(batch.no, Currency::Hkd, &j.batch_txns(batch.no)?);
+        assert_eq!(totals, fold, "SQL totals equal the pure fold");
+        assert_eq!(totals.grand().sales.count, 300);
+        let one = j.search(&HistoryQuery {
+            limit: Some(1),
+            ..HistoryQuery::default()
+        })?;
+        let card = j.search(&HistoryQuery {
+            last4: Some("0000".into()),
+            ..HistoryQuery::default()
+        })?;
+        assert!(card.iter().all(|t| {
+            t.approval
+                .as_ref()
+                .and_then(|a| a.card.as_ref())
+                .is_some_and(|c| c.last4 == "0000")
+        }));
+        assert_eq!(one.len(), 1);
+        let trace = one[0].trace;
+        assert!(
+            j.search(&HistoryQuery {
+                trace: Some(trace),
+                ..HistoryQuery::default()
+            })?
+            .iter()
+            .all(|t| t.trace == trace)
+        );
+        assert_eq!(
+            j.last_trace()?,
+            Some(trace),
+            "the newest transaction's trace is the last issued"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn reopening_migrates_nothing_twice() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("till-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| JournalError::ChainBroken {
+            seq: 0,
+            detail: e.to_string(),
+        })?;
+        let path = dir.join("j.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let mut j = Journal::open(&path)?;
+            fill_for_benchmark(&mut j, 10, 1, t0())?;
+        }
+        let j = Journal::open(&path)?;
+        assert_eq!(j.conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?, 1);
+        assert_eq!(
+            j.conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?,
+            "wal"
+        );
+        assert_eq!(
+            j.conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?,
+            2,
+            "synchronous=FULL"
+        );
+        j.verify()?;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+}
