@@ -1,1 +1,140 @@
-fn main() {}
+//! `cargo xtask run | test | bench`: the developer entry points. Each first makes sure the
+//! Debian packages the build needs are installed (a fresh machine has none of them), then
+//! builds and runs with cargo. Only registries' packages are used: nothing is downloaded from
+//! anywhere else.
+
+use std::process::{Command, ExitCode};
+
+/// Debian packages the workspace needs to build and test today: a C compiler for SQLite
+/// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
+/// cameras add theirs here (see ../shared/BUILD-NOTES.md).
+const PACKAGES: &[&str] = &["build-essential", "pkg-config"];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+/// Installs whatever of `PACKAGES` is missing, with apt-get (as root, or through sudo).
+fn ensure_packages() -> Result<(), String> {
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!(
+            "xtask: not a Debian system; make sure these are installed: {}",
+            PACKAGES.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
+        if !root {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        let status = cmd.status().map_err(|e| format!("apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed", args.join(" ")))
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args)
+}
+
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    ensure_packages()?;
+    let dir = std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "target/demo-till".to_owned());
+    let mut a = vec![
+        "run",
+        "--quiet",
+        "-p",
+        "till-cli",
+        "--bin",
+        "till",
+        "--",
+        "--data-dir",
+        &dir,
+        "demo",
+    ];
+    a.extend(args.iter().map(String::as_str));
+    cargo(&a, &[])
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    ensure_packages()?;
+    let long = args.iter().any(|a| a == "--long");
+    let iterations = if long { "10000" } else { "200" };
+    let env = [("OPENTILL_CRASH_ITERATIONS", iterations)];
+    cargo(&["fmt", "--all", "--check"], &[])?;
+    cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(&["test", "--workspace", "--no-fail-fast"], &env)
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    ensure_packages()?;
+    let mut a = vec!["bench", "-p", "till", "--bench", "till", "--"];
+    a.extend(args.iter().map(String::as_str));
+    cargo(&a, &[])
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        _ => Err("usage: cargo xtask run [--script] | test [--long] | bench [--quick]".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -80,11 +80,11 @@ impl BatchTotals {
     ) -> BatchTotals {
         let mut totals = BatchTotals::empty(batch, currency);
         for t in txns.into_iter().filter(|t| t.batch == batch) {
-            let counted = match (t.kind, t.status) {
-                (TxnKind::Sale, TxnStatus::Approved | TxnStatus::Voided) => true,
-                (TxnKind::Void | TxnKind::Refund, TxnStatus::Approved) => true,
-                _ => false,
-            };
+            let counted = matches!(
+                (t.kind, t.status),
+                (TxnKind::Sale, TxnStatus::Approved | TxnStatus::Voided)
+                    | (TxnKind::Void | TxnKind::Refund, TxnStatus::Approved)
+            );
             if counted {
                 totals.add(t.kind, t.means, t.total().minor);
             }

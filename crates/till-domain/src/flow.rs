@@ -294,6 +294,8 @@ fn started(txn: Transaction, now: DateTime<Utc>, effects: Vec<Effect>) -> Step {
 }
 
 /// How a device call ended, as far as the flow is concerned.
+// One short-lived value per transaction: boxing the approval would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     Device(Outcome),

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use thiserror::Error;
 use till_domain::{
-    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody, MeansTotals, Money,
-    Operator, PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId, TxnKind,
+    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody, Money, Operator,
+    PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId, TxnKind,
 };
 
 /// Why a journal operation failed.
@@ -230,7 +230,7 @@ impl Journal {
                 seq: 0,
                 detail: format!("unknown means {means}"),
             })?;
-            let m = totals.by_means.entry(means).or_insert_with(MeansTotals::default);
+            let m = totals.by_means.entry(means).or_default();
             let tally = Tally {
                 count: count as u64,
                 minor: sum,

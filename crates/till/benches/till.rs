@@ -249,7 +249,7 @@ fn main() {
         serde_json::json!({"transactions": 10_000, "p50": ms(totals.p50), "p99": ms(totals.p99)}),
     );
 
-    println!("\n{:<34} {:<50} {:<14} {}", "benchmark", "measured", "goal", "met");
+    println!("\n{:<34} {:<50} {:<14} met", "benchmark", "measured", "goal");
     println!("{}", "-".repeat(106));
     for (name, value, goal, ok) in &rows {
         println!("{name:<34} {value:<50} {goal:<14} {}", if *ok { "yes" } else { "NO" });

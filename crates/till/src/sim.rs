@@ -124,7 +124,7 @@ pub struct TerminalRecord {
 /// half of it: an approved void marks its sale voided in the same entry.
 #[derive(Debug, Serialize, Deserialize)]
 enum TermOp {
-    Record(TerminalRecord),
+    Record(Box<TerminalRecord>),
     Reversed { trace: TraceNo, amount: Money },
     EndOfDay,
 }
@@ -154,7 +154,7 @@ impl TermState {
                 if r.kind == TxnKind::Void && matches!(r.outcome, Outcome::Approved(_)) {
                     self.set_voided(r.original, true);
                 }
-                self.records.push(r.clone());
+                self.records.push((**r).clone());
                 self.last = Some(self.records.len() - 1);
             }
             TermOp::Reversed { trace, amount } => {
@@ -290,7 +290,7 @@ impl SimTerminal {
                 Outcome::Approved(approval)
             }
         };
-        self.record(TermOp::Record(TerminalRecord {
+        self.record(TermOp::Record(Box::new(TerminalRecord {
             kind,
             trace: req.trace,
             amount: req.amount,
@@ -299,7 +299,7 @@ impl SimTerminal {
             reversed: false,
             voided: false,
             settled: false,
-        }));
+        })));
         if scenario(req.amount) == 91 {
             return Err(DeviceError::Timeout);
         }
@@ -519,7 +519,7 @@ struct QrEntry {
 
 #[derive(Debug, Serialize, Deserialize)]
 enum QrOp {
-    Put(QrEntry),
+    Put(Box<QrEntry>),
     Refunded {
         original: TxnId,
         refund: TxnId,
@@ -543,7 +543,7 @@ impl SimQrGateway {
             n += 1;
             match op {
                 QrOp::Put(e) => {
-                    map.insert(e.txn.clone(), e);
+                    map.insert(e.txn.clone(), *e);
                 }
                 QrOp::Refunded {
                     original,
@@ -586,7 +586,7 @@ impl SimQrGateway {
 
     fn put(&self, e: QrEntry) {
         let mut g = lock(&self.state);
-        g.1.append(&QrOp::Put(e.clone()));
+        g.1.append(&QrOp::Put(Box::new(e.clone())));
         g.2 += 1;
         g.0.insert(e.txn.clone(), e);
     }
