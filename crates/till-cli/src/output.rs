@@ -14,6 +14,11 @@ pub struct Out {
     pub columns: usize,
 }
 
+/// Pads `s` on the left to `width` display columns.
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
 /// Pads `s` on the right to `width` display columns (CJK counts two).
 fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
@@ -117,7 +122,16 @@ impl Out {
             println!("{}", self.l.text("history-empty", &[]));
             return;
         }
-        println!("{}", self.l.text("history-header", &[]));
+        let col = |id: &str| self.l.text(&format!("history-col-{id}"), &[]);
+        println!(
+            "{}{}{}{}{}{}",
+            pad(&col("trace"), 8),
+            pad(&col("time"), 7),
+            pad(&col("kind"), 8),
+            pad(&col("means"), 13),
+            pad(&col("status"), 11),
+            pad_left(&col("amount"), 12)
+        );
         for t in txns {
             let time = t.started_at.with_timezone(&config.offset()).format("%H:%M").to_string();
             let kind = self.l.text(&format!("kind-{}", t.kind.id()), &[]);
