@@ -306,6 +306,25 @@ impl Journal {
         Ok(head(&self.conn)?.0)
     }
 
+    /// The highest event sequence the host has acknowledged.
+    pub fn host_acked(&self) -> Result<u64> {
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT value FROM sync WHERE key = 'host_acked'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(0) as u64)
+    }
+
+    pub fn set_host_acked(&self, seq: u64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync (key, value) VALUES ('host_acked', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([seq as i64])?;
+        Ok(())
+    }
+
     /// Events after `seq`, as (sequence, JSON) pairs: what the uploader sends to the host.
     pub fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, String)>> {
         let mut stmt = self
@@ -796,7 +815,7 @@ mod tests {
             fill_for_benchmark(&mut j, 10, 1, t0())?;
         }
         let j = Journal::open(&path)?;
-        assert_eq!(j.conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?, 1);
+        assert_eq!(j.conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?, 2);
         assert_eq!(
             j.conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?,
             "wal"

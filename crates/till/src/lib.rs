@@ -33,7 +33,7 @@ use till_journal::{AuthStore, HistoryQuery, Journal, VerifyReport};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ErrorDto, Result, TillError};
-pub use sim::{SimDisplay, SimPrinter, SimQrGateway, SimScanner, SimStoredValue, SimTerminal};
+pub use sim::{SimDisplay, SimHost, SimPrinter, SimQrGateway, SimScanner, SimStoredValue, SimTerminal};
 
 /// The devices a till drives, each behind its port.
 #[derive(Clone)]
@@ -44,6 +44,8 @@ pub struct Devices {
     pub scanner: Arc<dyn CodeScanner>,
     pub qr: Arc<dyn QrGateway>,
     pub stored_value: Arc<dyn StoredValueReader>,
+    /// The back office (the demo till's is in-process).
+    pub host: Arc<dyn HostLink>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -61,6 +63,7 @@ pub struct Sims {
     pub scanner: Arc<SimScanner>,
     pub qr: Arc<SimQrGateway>,
     pub stored_value: Arc<SimStoredValue>,
+    pub host: Arc<SimHost>,
 }
 
 impl Sims {
@@ -87,6 +90,7 @@ impl Sims {
                 clock,
                 currency,
             )?),
+            host: Arc::new(SimHost::default()),
         })
     }
 
@@ -98,6 +102,7 @@ impl Sims {
             scanner: self.scanner.clone(),
             qr: self.qr.clone(),
             stored_value: self.stored_value.clone(),
+            host: self.host.clone(),
         }
     }
 }
@@ -560,6 +565,43 @@ impl Till {
         };
         self.commit(&[Event { at: now, body: event }])?;
         Ok(blocks)
+    }
+
+    /// Store and forward: uploads the journal's events the host has not acknowledged (in
+    /// order, keyed by sequence so a retry never duplicates), then applies the host's commands
+    /// (S4). Returns (events uploaded, commands applied). With the host down, nothing is lost:
+    /// the events stay in the journal and go with the next sync.
+    pub async fn sync(&self) -> Result<(u64, usize)> {
+        let host = &self.devices.host;
+        let mut sent = 0;
+        loop {
+            let acked = self.journal().host_acked()?;
+            let batch = self.journal().events_after(acked, 500)?;
+            let Some(&(last, _)) = batch.last() else { break };
+            let held = host
+                .upload(&batch)
+                .await
+                .map_err(|error| TillError::Device { device: "host", error })?;
+            self.journal().set_host_acked(held.min(last))?;
+            sent += held.min(last).saturating_sub(acked);
+            if held < last {
+                break;
+            }
+        }
+        let commands = host
+            .pull_commands()
+            .await
+            .map_err(|error| TillError::Device { device: "host", error })?;
+        for c in &commands {
+            self.apply_host_command(c)?;
+        }
+        Ok((sent, commands.len()))
+    }
+
+    /// Journal events not yet held by the host (the status bar's backlog).
+    pub fn sync_backlog(&self) -> Result<u64> {
+        let j = self.journal();
+        Ok(j.event_count()?.saturating_sub(j.host_acked()?))
     }
 
     pub fn blocks(&self) -> Result<Blocks> {

@@ -888,3 +888,63 @@ mod tests {
         Ok(())
     }
 }
+
+/// An in-process back office: holds uploaded events by sequence (a re-upload never
+/// duplicates) and hands out queued commands.
+#[derive(Debug, Default)]
+pub struct SimHost {
+    events: Mutex<std::collections::BTreeMap<u64, String>>,
+    commands: Mutex<std::collections::VecDeque<HostCommand>>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl SimHost {
+    /// Queues a command for the till's next sync, as the merchant portal would.
+    pub fn queue(&self, command: HostCommand) {
+        lock(&self.commands).push_back(command);
+    }
+
+    /// Every event the host holds, by sequence.
+    pub fn events(&self) -> Vec<(u64, String)> {
+        lock(&self.events).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    /// Takes the host off the network (or back).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_up(&self) -> Result<(), DeviceError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(DeviceError::Unavailable("host unreachable".to_owned()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl HostLink for SimHost {
+    async fn upload(&self, events: &[(u64, String)]) -> Result<u64, DeviceError> {
+        self.check_up()?;
+        let mut held = lock(&self.events);
+        for (seq, body) in events {
+            held.entry(*seq).or_insert_with(|| body.clone());
+        }
+        // The highest sequence held without a gap.
+        let mut top = 0;
+        for seq in held.keys() {
+            if *seq == top + 1 {
+                top = *seq;
+            } else {
+                break;
+            }
+        }
+        Ok(top)
+    }
+
+    async fn pull_commands(&self) -> Result<Vec<HostCommand>, DeviceError> {
+        self.check_up()?;
+        Ok(lock(&self.commands).drain(..).collect())
+    }
+}

@@ -555,3 +555,34 @@ async fn cash_opens_the_drawer_and_printer_trouble_is_reported_not_lost() -> Tes
     assert!(again.print_error.is_none());
     Ok(())
 }
+
+#[tokio::test]
+async fn s4_host_commands_arrive_by_sync_and_events_go_up_exactly_once() -> TestResult {
+    let r = rig();
+    r.sale(1000, PaymentMeans::Cash).await?;
+    r.sims.host.set_down(true);
+    assert!(matches!(
+        r.till.sync().await,
+        Err(TillError::Device { device: "host", .. })
+    ));
+    r.sale(2000, PaymentMeans::Cash).await?;
+    let backlog = r.till.sync_backlog()?;
+    assert!(backlog >= 6, "offline, the till keeps selling and queues: {backlog}");
+    r.sims.host.set_down(false);
+    r.sims.host.queue(HostCommand::BlockPos);
+    let (sent, applied) = r.till.sync().await?;
+    assert_eq!((sent, applied), (backlog, 1));
+    assert_eq!(r.till.sync_backlog()?, 1, "the block itself is a new event to upload");
+    let e = r.sale(100, PaymentMeans::Cash).await;
+    assert!(matches!(e, Err(TillError::Domain(DomainError::PosBlocked))), "{e:?}");
+    r.till.sync().await?;
+    let held = r.sims.host.events();
+    let seqs: Vec<u64> = held.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        seqs,
+        (1..=held.len() as u64).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    assert_eq!(r.till.sync().await?, (0, 0), "nothing is sent twice");
+    Ok(())
+}
