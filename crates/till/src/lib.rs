@@ -713,89 +713,71 @@ impl Till {
 
     /// T6: void by trace number, with a supervisor's PIN.
     pub async fn void(&self, trace: TraceNo, supervisor: &Credentials) -> Result<TxnResult> {
-        let _flow = self.flow.lock().await;
-        let session = self.authorize(Action::History)?;
-        let original = self.by_trace(trace)?;
-        let (batch, blocks, next) = self.rules_state()?;
-        let rules = Rules {
-            config: &self.config,
-            blocks,
-            batch: &batch,
-        };
-        let now = self.now();
-        // Check the rules before asking for the PIN, so a refused void costs no PIN attempt.
-        rules.start_void(
-            &original,
-            NewTxn {
-                id: TxnId(String::new()),
-                trace: next,
-                operator: &session.operator,
-                now,
-            },
-        )?;
-        let sup = self.authorize_with(supervisor, Action::Void)?;
-        self.ensure_resolved().await?;
-        let (batch, blocks, next) = self.rules_state()?;
-        let original = self.by_trace(trace)?;
-        let rules = Rules {
-            config: &self.config,
-            blocks,
-            batch: &batch,
-        };
-        let step = rules.start_void(
-            &original,
-            NewTxn {
-                id: self.new_txn_id(now),
-                trace: next,
-                operator: &sup.id,
-                now,
-            },
-        )?;
-        self.run(step, Some(original), None).await
+        self.against_original(trace, supervisor, Action::Void, |rules, original, new| {
+            rules.start_void(original, new)
+        })
+        .await
     }
 
     /// T7: refund by trace number (all that remains, or `amount`), with a refund PIN.
     pub async fn refund(&self, trace: TraceNo, amount: Option<Money>, authorizer: &Credentials) -> Result<TxnResult> {
+        self.against_original(trace, authorizer, Action::Refund, |rules, original, new| {
+            rules.start_refund(original, amount, new)
+        })
+        .await
+    }
+
+    /// A void or refund: the rules are checked before the PIN prompt (a refused command costs
+    /// no PIN attempt), and again after recovery, against the state it left.
+    async fn against_original<F>(
+        &self,
+        trace: TraceNo,
+        creds: &Credentials,
+        action: Action,
+        start: F,
+    ) -> Result<TxnResult>
+    where
+        F: Fn(&Rules<'_>, &Transaction, NewTxn<'_>) -> std::result::Result<Step, DomainError>,
+    {
         let _flow = self.flow.lock().await;
         let session = self.authorize(Action::History)?;
-        let original = self.by_trace(trace)?;
-        let (batch, blocks, next) = self.rules_state()?;
-        let rules = Rules {
-            config: &self.config,
-            blocks,
-            batch: &batch,
-        };
         let now = self.now();
-        rules.start_refund(
-            &original,
-            amount,
-            NewTxn {
-                id: TxnId(String::new()),
-                trace: next,
-                operator: &session.operator,
-                now,
-            },
-        )?;
-        let op = self.authorize_with(authorizer, Action::Refund)?;
+        self.start_against(trace, TxnId(String::new()), &session.operator, now, &start)?;
+        let op = self.authorize_with(creds, action)?;
         self.ensure_resolved().await?;
-        let (batch, blocks, next) = self.rules_state()?;
+        let (step, original) = self.start_against(trace, self.new_txn_id(now), &op.id, now, &start)?;
+        self.run(step, Some(original), None).await
+    }
+
+    fn start_against<F>(
+        &self,
+        trace: TraceNo,
+        id: TxnId,
+        operator: &str,
+        now: DateTime<Utc>,
+        start: &F,
+    ) -> Result<(Step, Transaction)>
+    where
+        F: Fn(&Rules<'_>, &Transaction, NewTxn<'_>) -> std::result::Result<Step, DomainError>,
+    {
         let original = self.by_trace(trace)?;
+        let (batch, blocks, next) = self.rules_state()?;
         let rules = Rules {
             config: &self.config,
             blocks,
             batch: &batch,
         };
-        let step = rules.start_refund(
+        let step = start(
+            &rules,
             &original,
-            amount,
             NewTxn {
-                id: self.new_txn_id(now),
+                id,
                 trace: next,
-                operator: &op.id,
+                operator,
                 now,
             },
         )?;
-        self.run(step, Some(original), None).await
+        Ok((step, original))
     }
 
     /// Journals a started transaction, asks its device, journals the answer, then prints.

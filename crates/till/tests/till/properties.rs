@@ -27,14 +27,7 @@ fn amount() -> impl Strategy<Value = i64> {
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
-    let means = prop::sample::select(vec![
-        PaymentMeans::Card,
-        PaymentMeans::QrCustomer,
-        PaymentMeans::QrMerchant,
-        PaymentMeans::TapAndGo,
-        PaymentMeans::StoredValue,
-        PaymentMeans::Cash,
-    ]);
+    let means = prop::sample::select(PaymentMeans::ALL.to_vec());
     prop_oneof![
         6 => (amount(), prop_oneof![3 => Just(0i64), 1 => 1i64..2_000], means).prop_map(|(minor, tip, means)| Cmd::Sale { minor, tip, means }),
         2 => any::<usize>().prop_map(|pick| Cmd::Void { pick }),
