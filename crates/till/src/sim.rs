@@ -283,7 +283,24 @@ impl SimTerminal {
             }
             55 => Outcome::Cancelled,
             _ => {
-                let (approval, steps) = self.card(req.amount, n);
+                let (mut approval, steps) = self.card(req.amount, n);
+                if kind == TxnKind::Void {
+                    // A void is done with the sale's card: the terminal prints the same card data.
+                    let sale = lock(&self.state)
+                        .0
+                        .records
+                        .iter()
+                        .rev()
+                        .find(|r| Some(r.trace) == original && r.kind == TxnKind::Sale)
+                        .cloned();
+                    if let Some(TerminalRecord {
+                        outcome: Outcome::Approved(a),
+                        ..
+                    }) = sale
+                    {
+                        approval.card = a.card;
+                    }
+                }
                 for s in steps {
                     progress.progress(s);
                 }

@@ -191,6 +191,13 @@ async fn t6_void_needs_a_supervisor_pin_and_marks_the_sale_voided() -> TestResul
         "{wrong:?}"
     );
     let void = r.till.void(sale.txn.trace, &manager()).await?;
+    let pan = |t: &till_domain::Transaction| {
+        t.approval
+            .as_ref()
+            .and_then(|a| a.card.as_ref())
+            .map(|c| c.masked_pan.clone())
+    };
+    assert_eq!(pan(&void.txn), pan(&sale.txn), "the void receipt shows the sale's card");
     assert_eq!((void.txn.kind, void.txn.status), (TxnKind::Void, TxnStatus::Approved));
     let orig = r.till.history(HistoryQuery {
         trace: Some(sale.txn.trace),
