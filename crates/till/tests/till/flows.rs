@@ -163,14 +163,7 @@ async fn t6_void_needs_a_supervisor_pin_and_marks_the_sale_voided() -> TestResul
         .add_operator("9", "Cashier", till_domain::Role::Cashier, "222222");
     assert!(matches!(logged_out, Err(TillError::NotLoggedIn)), "{logged_out:?}");
     r.till.login("1", PIN)?;
-    r.till
-        .add_operator("2", "Cashier", till_domain::Role::Cashier, "222222")?;
-    r.till.change_pin("2", "222222", "246802")?;
-    r.till.login("2", "246802")?;
-    let cashier = Credentials {
-        operator: "2".into(),
-        pin: "246802".into(),
-    };
+    let cashier = r.login_cashier();
     let refused = r.till.void(sale.txn.trace, &cashier).await;
     assert!(
         matches!(refused, Err(TillError::Domain(DomainError::PermissionDenied { .. }))),
@@ -506,10 +499,7 @@ async fn s2_idle_timeout_and_restart_window_ask_for_the_pin_again() -> TestResul
 #[tokio::test]
 async fn s3_cashier_cannot_settle_or_manage() -> TestResult {
     let r = rig();
-    r.till
-        .add_operator("2", "Cashier", till_domain::Role::Cashier, "222222")?;
-    r.till.change_pin("2", "222222", "246802")?;
-    r.till.login("2", "246802")?;
+    r.login_cashier();
     assert!(matches!(
         r.till.settle().await,
         Err(TillError::Domain(DomainError::PermissionDenied { .. }))

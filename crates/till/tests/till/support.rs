@@ -48,6 +48,21 @@ pub fn manager() -> Credentials {
 }
 
 impl Rig {
+    /// Adds operator 2 (Cashier, PIN 246802 after the first-login change) and logs them in.
+    pub fn login_cashier(&self) -> Credentials {
+        self.till
+            .add_operator("2", "Cashier", till_domain::Role::Cashier, "222222")
+            .expect("add cashier");
+        self.till
+            .change_pin("2", "222222", "246802")
+            .expect("cashier PIN change");
+        self.till.login("2", "246802").expect("cashier login");
+        Credentials {
+            operator: "2".into(),
+            pin: "246802".into(),
+        }
+    }
+
     pub async fn sale(&self, minor: i64, means: PaymentMeans) -> Result<TxnResult, till::TillError> {
         self.sale_tip(minor, 0, means).await
     }
