@@ -1,0 +1,1 @@
+//! PIN pad drivers: ZVT over serial and TCP (in progress).
