@@ -60,3 +60,5 @@ decline-generic = Declined.
 decline-device-busy = The terminal is busy with another transaction. Nothing was charged; try again.
 decline-device-unavailable = The device is not connected. Nothing was charged.
 error-bad-date = “{ $input }” is not a date. Use YYYY-MM-DD.
+decline-card-unreadable = The card could not be read. Insert the chip, or try another card.
+decline-card-expired = The card has expired.

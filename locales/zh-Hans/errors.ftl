@@ -56,3 +56,5 @@ decline-generic = 交易被拒绝。
 decline-device-busy = 终端正在处理另一笔交易，没有扣款；请再试。
 decline-device-unavailable = 设备未连接，没有扣款。
 error-bad-date = “{ $input }”不是日期。请用 YYYY-MM-DD。
+decline-card-unreadable = 无法读取此卡。请插入芯片，或改用另一张卡。
+decline-card-expired = 此卡已过期。

@@ -56,3 +56,5 @@ decline-generic = 交易被拒絕。
 decline-device-busy = 終端機正在處理另一筆交易，沒有扣款；請再試。
 decline-device-unavailable = 裝置未連接，沒有扣款。
 error-bad-date = 「{ $input }」不是日期。請用 YYYY-MM-DD。
+decline-card-unreadable = 無法讀取此卡。請插入晶片，或改用另一張卡。
+decline-card-expired = 此卡已過期。

@@ -126,4 +126,8 @@ impl BatchTotals {
 pub struct TerminalTotals {
     pub sales: Tally,
     pub refunds: Tally,
+    /// The terminal reports one net total (ZVT end-of-day): `sales` holds it and `refunds` is
+    /// empty, so only the net can be compared.
+    #[serde(default)]
+    pub net_only: bool,
 }

@@ -125,9 +125,19 @@ pub struct CardRequest {
 /// The terminal's memory of its last transaction, asked for after a lost answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastResult {
-    pub trace: TraceNo,
+    /// The till's trace number, when the terminal echoes it (ZVT terminals keep their own).
+    pub trace: Option<TraceNo>,
+    /// The terminal's own reference (receipt number), when it has one.
+    pub reference: Option<String>,
     pub amount: Money,
     pub outcome: Outcome,
+}
+
+/// The sale a void undoes: the till's trace and the terminal's reference from its approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidTarget {
+    pub trace: TraceNo,
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,11 +150,11 @@ pub struct DeviceStatus {
 #[async_trait]
 pub trait PaymentTerminal: Send + Sync {
     async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError>;
-    /// Void of an approved same-batch sale `original` (its trace), carried as transaction `req`.
+    /// Void of an approved same-batch sale `original`, carried as transaction `req`.
     async fn void(
         &self,
         req: &CardRequest,
-        original: TraceNo,
+        original: &VoidTarget,
         progress: &dyn ProgressSink,
     ) -> Result<Outcome, DeviceError>;
     async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError>;

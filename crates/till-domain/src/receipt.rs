@@ -382,8 +382,12 @@ pub fn settlement_slip(
             .copied()
             .unwrap_or_default();
         let till_sales = (card.sales.count - card.voids.count, card.sales.minor - card.voids.minor);
-        let matches = till_sales == (term.sales.count, term.sales.minor)
-            && (card.refunds.count, card.refunds.minor) == (term.refunds.count, term.refunds.minor);
+        let matches = if term.net_only {
+            till_sales.1 - card.refunds.minor == term.sales.minor
+        } else {
+            till_sales == (term.sales.count, term.sales.minor)
+                && (card.refunds.count, card.refunds.minor) == (term.refunds.count, term.refunds.minor)
+        };
         b.push(Line::Rule);
         b.pair(
             "report-terminal-sales",

@@ -306,6 +306,20 @@ impl Journal {
         Ok(head(&self.conn)?.0)
     }
 
+    /// Whether a recent transaction (the last 1,000) carries this device reference in its
+    /// approval: recovery uses it to tell a terminal's last result from an older one.
+    pub fn reference_recorded(&self, reference: &str) -> Result<bool> {
+        let hit: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM txns WHERE rowid > (SELECT COALESCE(MAX(rowid), 0) - 1000 FROM txns)
+                 AND json_extract(body, '$.approval.reference') = ?1 LIMIT 1",
+            )?
+            .query_row([reference], |r| r.get(0))
+            .optional()?;
+        Ok(hit.is_some())
+    }
+
     /// The highest event sequence the host has acknowledged.
     pub fn host_acked(&self) -> Result<u64> {
         let v: Option<i64> = self

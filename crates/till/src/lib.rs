@@ -896,8 +896,13 @@ impl Till {
                 Till::ending(d.terminal.authorize(&Till::card_request(txn), p).await)
             }
             (TxnKind::Void, PaymentMeans::Card | PaymentMeans::TapAndGo) => {
-                let orig = original.map_or(txn.trace, |o| o.trace);
-                Till::ending(d.terminal.void(&Till::card_request(txn), orig, p).await)
+                let target = VoidTarget {
+                    trace: original.map_or(txn.trace, |o| o.trace),
+                    reference: original
+                        .and_then(|o| o.approval.as_ref())
+                        .and_then(|a| a.reference.clone()),
+                };
+                Till::ending(d.terminal.void(&Till::card_request(txn), &target, p).await)
             }
             (TxnKind::Refund, PaymentMeans::Card | PaymentMeans::TapAndGo) => {
                 Till::ending(d.terminal.refund(&Till::card_request(txn), p).await)
@@ -996,7 +1001,7 @@ impl Till {
         let total = txn.total();
         let learned: std::result::Result<Ending, DeviceError> = match txn.means {
             PaymentMeans::Card | PaymentMeans::TapAndGo => match d.terminal.last_result().await {
-                Ok(Some(last)) if last.trace == txn.trace && last.amount == total => Ok(Ending::Device(last.outcome)),
+                Ok(Some(last)) if self.is_this_transaction(&last, txn)? => Ok(Ending::Device(last.outcome)),
                 Ok(_) => d.terminal.reverse(txn.trace, total).await.map(|_| Ending::Reversed),
                 Err(e) => Err(e),
             },
@@ -1070,6 +1075,20 @@ impl Till {
                     kind: RecoveryKind::StillUnresolved,
                 })
             }
+        }
+    }
+
+    /// Whether the terminal's last result is `txn`'s: by trace number when the terminal echoes
+    /// it; otherwise by amount and a reference that no recorded transaction has (a terminal
+    /// that keeps its own numbering — only one transaction is ever in flight).
+    fn is_this_transaction(&self, last: &LastResult, txn: &Transaction) -> Result<bool> {
+        if last.amount != txn.total() {
+            return Ok(false);
+        }
+        match (&last.trace, &last.reference) {
+            (Some(trace), _) => Ok(*trace == txn.trace),
+            (None, Some(reference)) => Ok(!self.journal().reference_recorded(reference)?),
+            (None, None) => Ok(false),
         }
     }
 

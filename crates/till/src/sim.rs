@@ -339,10 +339,10 @@ impl PaymentTerminal for SimTerminal {
     async fn void(
         &self,
         req: &CardRequest,
-        original: TraceNo,
+        original: &VoidTarget,
         progress: &dyn ProgressSink,
     ) -> Result<Outcome, DeviceError> {
-        self.run(TxnKind::Void, req, Some(original), progress)
+        self.run(TxnKind::Void, req, Some(original.trace), progress)
     }
 
     async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
@@ -367,7 +367,8 @@ impl PaymentTerminal for SimTerminal {
         Ok(g.0.last.map(|i| {
             let r = &g.0.records[i];
             LastResult {
-                trace: r.trace,
+                trace: Some(r.trace),
+                reference: None,
                 amount: r.amount,
                 outcome: r.outcome.clone(),
             }

@@ -1,0 +1,8 @@
+//! The ZVT driver and simulator: real captures, a real pseudo-terminal pair, TCP, serial
+//! faults, and an independent ECR (the crates.io `zvt` crate) against our simulator.
+
+mod captures;
+mod faults;
+mod independent_ecr;
+mod loopback;
+mod support;
