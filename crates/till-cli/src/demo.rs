@@ -150,3 +150,45 @@ async fn interactive(till: &Till, out: &Out) -> Result<u8, TillError> {
     println!("{}", out.l.text("demo-bye", &[]));
     Ok(0)
 }
+
+/// Starts `till-terminal-sim --pty` (next to this binary) and returns the child and a ZVT
+/// driver on the pseudo-terminal it opened: the demo till then pays through real ZVT bytes.
+pub fn spawn_zvt_simulator(
+    dir: &std::path::Path,
+) -> Result<
+    (
+        std::process::Child,
+        std::sync::Arc<dyn till_domain::ports::PaymentTerminal>,
+    ),
+    TillError,
+> {
+    use std::io::BufRead as _;
+    let exe = std::env::current_exe().map_err(|e| TillError::Config(e.to_string()))?;
+    let sim = exe.with_file_name("till-terminal-sim");
+    let mut child = std::process::Command::new(&sim)
+        .args(["--pty", "--record"])
+        .arg(dir.join("sim").join("zvt-terminal.jsonl"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            TillError::Config(format!(
+                "{}: {e} (build it: cargo build -p till-terminal)",
+                sim.display()
+            ))
+        })?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| TillError::Config("no simulator output".into()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let path = line
+        .trim()
+        .strip_prefix("PTY ")
+        .ok_or_else(|| TillError::Config(format!("simulator said {line:?}")))?
+        .to_owned();
+    let config = till_terminal::ZvtConfig::new(till_terminal::Connection::Serial { path, baud: 115_200 }, 344);
+    Ok((child, std::sync::Arc::new(till_terminal::ZvtTerminal::new(config))))
+}

@@ -6,6 +6,7 @@
 
 mod demo;
 mod output;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -138,7 +139,45 @@ enum Cmd {
         /// Run the scripted demo even on a terminal.
         #[arg(long)]
         script: bool,
+        /// Drive the ZVT terminal simulator over a pseudo-terminal instead of the in-process one.
+        #[arg(long)]
+        zvt: bool,
     },
+    /// ZVT tools.
+    Zvt {
+        #[command(subcommand)]
+        cmd: ZvtCmd,
+    },
+    /// EMV tools.
+    Emv {
+        #[command(subcommand)]
+        cmd: EmvCmd,
+    },
+    /// The configured PIN pad.
+    Terminal {
+        #[command(subcommand)]
+        cmd: TerminalCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ZvtCmd {
+    /// Decode ZVT bytes (APDUs or a serial frame, hex) to JSON.
+    Decode { hex: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+enum EmvCmd {
+    /// Decode BER-TLV EMV data (hex) to JSON.
+    Decode { hex: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+enum TerminalCmd {
+    /// Ask the terminal for its status.
+    Status,
+    /// Run the terminal's end-of-day.
+    EndOfDay,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,11 +318,22 @@ fn wallet(text: &str) -> Option<QrScheme> {
 }
 
 async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
+    // Decoders need no till.
+    match &cli.cmd {
+        Cmd::Zvt {
+            cmd: ZvtCmd::Decode { hex },
+        } => return terminal::zvt_decode(&hex.concat()),
+        Cmd::Emv {
+            cmd: EmvCmd::Decode { hex },
+        } => return terminal::emv_decode(&hex.concat()),
+        _ => {}
+    }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
     let config = till::store::load_or_create_config(&dir)?;
     let clock = Arc::new(SystemClock);
     let sims = Sims::open(Some(&dir.join("sim")), clock.clone(), config.currency, cli.columns)
         .map_err(|e| TillError::Config(e.to_string()))?;
+    let currency_numeric = config.currency.numeric();
     let mut opts = TillOptions::new(config);
     opts.lang = lang;
     opts.clock = clock;
@@ -292,7 +342,18 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         quiet: cli.json,
     });
     opts.qr_poll_interval = std::time::Duration::from_millis(200);
-    let till = Till::open_dir(&dir, sims.devices(), opts)?;
+    let mut devices = sims.devices();
+    let zvt_demo = if let Cmd::Demo { zvt: true, .. } = &cli.cmd {
+        Some(demo::spawn_zvt_simulator(&dir)?)
+    } else {
+        None
+    };
+    if let Some((_, terminal)) = &zvt_demo {
+        devices.terminal = terminal.clone();
+    } else if let Some(terminal) = terminal::configured(&dir, currency_numeric)? {
+        devices.terminal = terminal;
+    }
+    let till = Till::open_dir(&dir, devices, opts)?;
     let recovered = till.recover().await?;
     out.recovered(&recovered);
 
@@ -461,7 +522,27 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             );
             Ok(0)
         }
-        Cmd::Demo { script } => demo::run(&till, &sims, out, *script, &dir).await,
+        Cmd::Demo { script, .. } => {
+            let result = demo::run(&till, &sims, out, *script, &dir).await;
+            if let Some((mut child, _)) = zvt_demo {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            result
+        }
+        Cmd::Terminal {
+            cmd: TerminalCmd::Status,
+        } => {
+            login(&till)?;
+            terminal::status(&till, cli.json).await
+        }
+        Cmd::Terminal {
+            cmd: TerminalCmd::EndOfDay,
+        } => {
+            login(&till)?;
+            terminal::end_of_day(&till, cli.json).await
+        }
+        Cmd::Zvt { .. } | Cmd::Emv { .. } => Ok(0),
     }
 }
 

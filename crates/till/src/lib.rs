@@ -1344,6 +1344,21 @@ impl Till {
         Ok(self.journal().verify()?)
     }
 
+    /// The terminal's own end-of-day, for technicians (a till settlement does this as part of
+    /// SETTLE). Needs the settle permission.
+    pub async fn terminal_end_of_day(&self) -> Result<TerminalTotals> {
+        let _flow = self.flow.lock().await;
+        self.authorize(Action::Settle)?;
+        self.devices
+            .terminal
+            .end_of_day()
+            .await
+            .map_err(|error| TillError::Device {
+                device: "terminal",
+                error,
+            })
+    }
+
     /// Device status for diagnostics.
     pub async fn terminal_status(&self) -> Result<DeviceStatus> {
         self.devices.terminal.status().await.map_err(|error| TillError::Device {

@@ -31,3 +31,23 @@ pub fn load_or_create_config(dir: &Path) -> Result<TillConfig> {
         Err(e) => Err(TillError::Config(format!("{}: {e}", path.display()))),
     }
 }
+
+/// A section of `dir/till.toml` (`[terminal]`, `[printer]`…), or its default when the file or
+/// the section is absent.
+pub fn load_section<T: serde::de::DeserializeOwned + Default>(dir: &Path, name: &str) -> Result<T> {
+    let path = dir.join("till.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => return Err(TillError::Config(format!("{}: {e}", path.display()))),
+    };
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| TillError::Config(format!("{}: {e}", path.display())))?;
+    match table.get(name) {
+        None => Ok(T::default()),
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e| TillError::Config(format!("{} [{name}]: {e}", path.display()))),
+    }
+}

@@ -16,6 +16,7 @@
 
 pub mod apdu;
 pub mod bmp;
+pub mod config;
 pub mod driver;
 pub mod ecr;
 pub mod error;
@@ -24,8 +25,10 @@ pub mod pty;
 pub mod serial;
 pub mod sim;
 pub mod transport;
+pub mod view;
 
 pub use apdu::Apdu;
+pub use config::{TerminalConfig, TerminalKind};
 pub use driver::{Connection, ZvtConfig, ZvtTerminal};
 pub use error::ZvtError;
 pub use packet::Packet;

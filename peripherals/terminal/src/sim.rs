@@ -82,7 +82,10 @@ impl State {
         match op {
             Op::Booked(r) => {
                 if r.kind == Kind::Reversal
-                    && let Some(orig) = self.records.iter_mut().find(|o| Some(o.receipt_no) == r.original_receipt)
+                    && let Some(orig) = self
+                        .records
+                        .iter_mut()
+                        .find(|o| Some(o.receipt_no) == r.original_receipt)
                 {
                     orig.reversed = true;
                 }
