@@ -112,7 +112,31 @@ fn test(args: &[String]) -> Result<(), String> {
         ],
         &[],
     )?;
+    // Fuzz first, so the test runner's summary is the last thing CI reads.
+    fuzz(if long { "600" } else { "10" })?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &env)
+}
+
+/// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing and the TLV
+/// parser: a short run in every test, a long one with `--long`. The only toolchain here is
+/// stable, so the fuzz build is allowed nightly flags with RUSTC_BOOTSTRAP, without a
+/// sanitizer (the targets assert their own round-trip properties; any panic is a failure).
+const FUZZ_DIRS: &[(&str, &[&str])] = &[("peripherals/terminal/fuzz", &["zvt_codec", "serial_frame", "tlv"])];
+
+fn fuzz(seconds: &str) -> Result<(), String> {
+    let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        cargo(&["install", "cargo-fuzz", "--locked", "--version", "0.13.2"], &[])?;
+    }
+    let time = format!("-max_total_time={seconds}");
+    for (dir, targets) in FUZZ_DIRS {
+        for target in *targets {
+            let args = ["fuzz", "run", target, "--fuzz-dir", dir, "--sanitizer", "none", "--", &time];
+            cargo(&args, &[("RUSTC_BOOTSTRAP", "1")])?;
+        }
+    }
+    eprintln!("xtask: fuzzing found no panic in {} targets", FUZZ_DIRS.iter().map(|(_, t)| t.len()).sum::<usize>());
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
