@@ -143,7 +143,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
     let mut a = vec!["bench", "-p", "till", "--bench", "till", "--"];
     a.extend(args.iter().map(String::as_str));
-    cargo(&a, &[])
+    cargo(&a, &[])?;
+    cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])
 }
 
 fn main() -> ExitCode {
