@@ -4,16 +4,16 @@
 //! bytes at memory speed, so the measured time is the driver's and simulator's own overhead.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use till_domain::ports::{CardRequest, NoProgress, PaymentTerminal};
 use till_domain::{Currency, Money, TraceNo, TxnId};
+use till_terminal::ZvtSim;
 use till_terminal::driver::{Connection, ZvtConfig, ZvtTerminal};
 use till_terminal::pty::PtyMaster;
 use till_terminal::serial::{SerialLink, Timings};
-use till_terminal::ZvtSim;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Counts every byte through the simulator's end of the line (both directions).
@@ -26,7 +26,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counting<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.bytes.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
+        self.bytes
+            .fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
         r
     }
 }
@@ -48,13 +49,20 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let sim = Arc::new(ZvtSim::open(None).expect("simulator"));
         let pty = PtyMaster::open().expect("pseudo-terminal");
         let path = pty.path().display().to_string();
         let bytes = Arc::new(AtomicU64::new(0));
-        let counted = Counting { inner: pty, bytes: bytes.clone() };
+        let counted = Counting {
+            inner: pty,
+            bytes: bytes.clone(),
+        };
         let served = sim.clone();
         tokio::spawn(async move {
             let mut link = SerialLink::new(counted, Timings::default());
@@ -91,10 +99,27 @@ fn main() {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!("\n{:<46} {}", "ZVT authorization over a pseudo-terminal", "measured");
         println!("{}", "-".repeat(96));
-        println!("{:<46} p50 {:.3} ms, p99 {:.3} ms", "driver + simulator, end to end", ms(p50), ms(p99));
-        println!("{:<46} {per_auth:.0} bytes (frames, ACKs, 80 00 acks)", "bytes on the line per authorization");
-        println!("{:<46} {:.1} ms at 115200, {:.1} ms at 9600", "those bytes' time on a real wire (8N2)", ms(w115), ms(w96));
-        println!("{:<46} {:.1}% of the wire time at 115200", "software overhead", 100.0 * ms(p50) / ms(w115));
+        println!(
+            "{:<46} p50 {:.3} ms, p99 {:.3} ms",
+            "driver + simulator, end to end",
+            ms(p50),
+            ms(p99)
+        );
+        println!(
+            "{:<46} {per_auth:.0} bytes (frames, ACKs, 80 00 acks)",
+            "bytes on the line per authorization"
+        );
+        println!(
+            "{:<46} {:.1} ms at 115200, {:.1} ms at 9600",
+            "those bytes' time on a real wire (8N2)",
+            ms(w115),
+            ms(w96)
+        );
+        println!(
+            "{:<46} {:.1}% of the wire time at 115200",
+            "software overhead",
+            100.0 * ms(p50) / ms(w115)
+        );
         let json = serde_json::json!({
             "authorization_ms": {"p50": ms(p50), "p99": ms(p99)},
             "bytes_per_authorization": per_auth,

@@ -154,14 +154,38 @@ pub fn approval_of(fields: &[Field]) -> Approval {
                     .map(|t| card_type_name(*t).to_owned())
             })
             .unwrap_or_else(|| "CARD".to_owned());
+        // EMV data the PT passes on: chip data (BMP 2E, BER-TLV), and the "AID cryptogram" print
+        // text some PTs put in TLV 46/47 [ZVT.md §4].
+        let chip = fields
+            .field(0x2E)
+            .and_then(|f| till_emv::parse(&f.value).ok())
+            .map(|t| till_emv::CardSummary::from_tlvs(&t));
+        let print_text = tag(0x47)
+            .or_else(|| tag(0x46))
+            .map(|v| v.iter().map(|b| bmp::cp437(*b)).collect::<String>());
+        let printed_cryptogram = print_text.as_deref().and_then(|t| {
+            t.split_whitespace()
+                .nth(1)
+                .filter(|c| c.len() == 16 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
+                .map(str::to_owned)
+        });
+        let cvm = match chip.as_ref().and_then(|c| c.cvm.clone()) {
+            Some(till_emv::CvmLine::PinVerified) => Cvm::PinVerified,
+            Some(till_emv::CvmLine::Signature | till_emv::CvmLine::PinVerifiedAndSignature) => Cvm::Signature,
+            Some(_) | None => cvm,
+        };
         CardData {
             masked_pan: masked,
             last4,
             scheme,
             entry_mode,
-            aid: tag(0x43).map(hex::encode_upper),
-            app_label: tag(0x42).map(|v| v.iter().map(|b| bmp::cp437(*b)).collect()),
-            cryptogram: None,
+            aid: tag(0x43)
+                .map(hex::encode_upper)
+                .or_else(|| chip.as_ref().and_then(|c| c.aid.clone())),
+            app_label: tag(0x42)
+                .map(|v| v.iter().map(|b| bmp::cp437(*b)).collect())
+                .or_else(|| chip.as_ref().and_then(|c| c.application_label.clone())),
+            cryptogram: chip.as_ref().and_then(|c| c.cryptogram.clone()).or(printed_cryptogram),
             cvm,
         }
     });

@@ -476,6 +476,9 @@ impl ZvtSim {
             v.extend(tlv(&[0x42], b"VISA CREDIT"));
             v.extend(tlv(&[0x1F, 0x10], &[cvm]));
             v.extend(tlv(&[0x1F, 0x12], &[tech]));
+            // EMV print data for the merchant receipt: "AID cryptogram", as VALINA sends it.
+            let cryptogram = u64::from(receipt).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            v.extend(tlv(&[0x47], format!("A0000000031010 {cryptogram:016X}").as_bytes()));
             fields.push(var(0x06, v));
         }
         if !self

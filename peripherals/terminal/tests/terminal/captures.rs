@@ -116,5 +116,10 @@ fn captured_values_read_as_expected() -> TestResult {
     assert_eq!(card.aid.as_deref(), Some("A0000000041010"));
     assert_eq!(card.scheme, "Debit Mastercard");
     assert_eq!(approval.reference.as_deref(), Some("0607"));
+    assert_eq!(
+        card.cryptogram.as_deref(),
+        Some("B1D7345C1F2D355B"),
+        "the cryptogram from the PT's EMV print text (TLV 47)"
+    );
     Ok(())
 }
