@@ -169,7 +169,7 @@ pub fn approval_of(fields: &[Field]) -> Approval {
                 .filter(|c| c.len() == 16 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
                 .map(str::to_owned)
         });
-        let cvm = match chip.as_ref().and_then(|c| c.cvm.clone()) {
+        let cvm = match chip.as_ref().and_then(|c| c.cvm) {
             Some(till_emv::CvmLine::PinVerified) => Cvm::PinVerified,
             Some(till_emv::CvmLine::Signature | till_emv::CvmLine::PinVerifiedAndSignature) => Cvm::Signature,
             Some(_) | None => cvm,
