@@ -97,7 +97,7 @@ fn main() {
         let wire_time = |baud: f64| Duration::from_secs_f64(per_auth * 11.0 / baud);
         let (w115, w96) = (wire_time(115_200.0), wire_time(9_600.0));
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!("\n{:<46} {}", "ZVT authorization over a pseudo-terminal", "measured");
+        println!("\n{:<46} measured", "ZVT authorization over a pseudo-terminal");
         println!("{}", "-".repeat(96));
         println!(
             "{:<46} p50 {:.3} ms, p99 {:.3} ms",
