@@ -77,6 +77,10 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 
 fn run(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
+    if args.iter().any(|a| a == "--zvt") {
+        // The demo spawns the ZVT terminal simulator from beside the till binary.
+        cargo(&["build", "--quiet", "-p", "till-terminal", "--bin", "till-terminal-sim"], &[])?;
+    }
     let dir = std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "target/demo-till".to_owned());
     let mut a = vec![
         "run",
