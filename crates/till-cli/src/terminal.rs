@@ -17,14 +17,20 @@ pub fn configured(dir: &Path, currency_numeric: u16) -> Result<Option<Arc<dyn Pa
 
 /// `till zvt decode HEX`: JSON of every APDU (a serial frame is accepted too).
 pub fn zvt_decode(hex: &str) -> Result<u8, TillError> {
-    let v = till_terminal::view::decode_hex(hex).map_err(|e| TillError::Config(format!("ZVT: {e}")))?;
+    let v = till_terminal::view::decode_hex(hex).map_err(|e| TillError::Input {
+        what: "hex",
+        input: format!("{hex}: {e}"),
+    })?;
     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     Ok(0)
 }
 
 /// `till emv decode HEX`: JSON of the BER-TLV with tag names and decoded bits.
 pub fn emv_decode(hex: &str) -> Result<u8, TillError> {
-    let tlv = till_emv::parse_hex(hex).map_err(|e| TillError::Config(format!("EMV: {e}")))?;
+    let tlv = till_emv::parse_hex(hex).map_err(|e| TillError::Input {
+        what: "hex",
+        input: format!("{hex}: {e}"),
+    })?;
     println!(
         "{}",
         serde_json::to_string_pretty(&till_emv::view(&tlv)).unwrap_or_default()

@@ -96,3 +96,39 @@ fn rusqlite_free_edit(dir: &std::path::Path) -> Result<usize, Box<dyn std::error
     std::fs::write(&path, &bytes)?;
     Ok(hits.len())
 }
+
+#[test]
+fn zvt_and_emv_decoders_print_json_without_card_numbers() -> TestResult {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+            .args(args)
+            .output()
+    };
+    // A status information with a PAN the PT did not mask: the decoder masks it.
+    let o = run(&["zvt", "decode", "040F1427000400000000250022F0F84761739001010010"])?;
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    assert_eq!(v["packet"], "status-information");
+    assert_eq!(v["fields"][1]["decoded"], 2500);
+    assert_eq!(v["fields"][2]["value"], "************0010");
+    assert!(!text(&o).contains("4761739001010010"), "the full PAN never prints");
+    let framed = run(&["zvt", "decode", "10020501031234561003E043"])?;
+    let v: serde_json::Value = serde_json::from_slice(&framed.stdout)?;
+    assert_eq!(
+        v["packet"], "status-enquiry",
+        "a serial frame is unwrapped (CRC checked)"
+    );
+    let emv = run(&["emv", "decode", "9F34035E03009F2701809F2608CBFC767977111F15"])?;
+    assert!(emv.status.success(), "{}", text(&emv));
+    let v: serde_json::Value = serde_json::from_slice(&emv.stdout)?;
+    assert_eq!(v[0]["tag"], "9F34");
+    assert!(v.to_string().contains("ARQC"), "CID decoded: {v}");
+    let bad = run(&["zvt", "decode", "06"])?;
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "truncated input is refused input, not a panic"
+    );
+    assert!(text(&bad).contains("Could not decode"), "{}", text(&bad));
+    Ok(())
+}
