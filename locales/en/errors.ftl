@@ -70,3 +70,7 @@ error-bad-paper = “{ $input }” is not a paper width. Use 58mm or 80mm.
 error-bad-encoding = “{ $input }” is not a printer encoding. Use gb18030 or big5.
 error-bad-file = “{ $input }” cannot be read.
 error-bad-hex = Could not decode { $input }.
+error-not-a-payment-code = “{ $scanned }” is not a payment code. Ask the customer to open the payment code in their wallet app.
+error-wallet-not-accepted = This till does not accept { $wallet }.
+notice-late-payment-refunded = The customer paid after the sale was cancelled. The payment was refunded automatically.
+notice-late-payment-refund-failed = The customer paid after the sale was cancelled, and the automatic refund failed. Refund it from history.

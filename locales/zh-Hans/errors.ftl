@@ -66,3 +66,7 @@ error-bad-paper = “{ $input }”不是纸张宽度。请用 58mm 或 80mm。
 error-bad-encoding = “{ $input }”不是打印机编码。请用 gb18030 或 big5。
 error-bad-file = 无法读取“{ $input }”。
 error-bad-hex = 无法解码：{ $input }。
+error-not-a-payment-code = “{ $scanned }”不是付款码。请顾客在钱包应用中打开付款码。
+error-wallet-not-accepted = 本机不接受 { $wallet }。
+notice-late-payment-refunded = 顾客在交易取消后才付款，款项已自动退回。
+notice-late-payment-refund-failed = 顾客在交易取消后才付款，自动退款失败。请从交易记录退款。

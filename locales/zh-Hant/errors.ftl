@@ -66,3 +66,7 @@ error-bad-paper = 「{ $input }」不是紙張闊度。請用 58mm 或 80mm。
 error-bad-encoding = 「{ $input }」不是打印機編碼。請用 gb18030 或 big5。
 error-bad-file = 無法讀取「{ $input }」。
 error-bad-hex = 無法解碼：{ $input }。
+error-not-a-payment-code = 「{ $scanned }」不是付款碼。請顧客在錢包應用程式中打開付款碼。
+error-wallet-not-accepted = 本機不接受 { $wallet }。
+notice-late-payment-refunded = 顧客在交易取消後才付款，款項已自動退回。
+notice-late-payment-refund-failed = 顧客在交易取消後才付款，自動退款失敗。請從交易記錄退款。

@@ -78,7 +78,7 @@ impl Out {
             let receipts: Vec<String> = r.receipts.iter().map(|d| render_text(d, self.columns)).collect();
             self.print_json(&json!({
                 "ok": approved,
-                "data": {"txn": t, "receipts": receipts, "print_error": r.print_error.as_ref().map(|e| e.message_id())}
+                "data": {"txn": t, "receipts": receipts, "print_error": r.print_error.as_ref().map(|e| e.message_id()), "notices": r.notices}
             }));
         } else {
             for doc in &r.receipts {
@@ -86,6 +86,9 @@ impl Out {
             }
             if let Some(e) = &r.print_error {
                 eprintln!("{}", self.l.text(e.message_id(), &[]));
+            }
+            for notice in &r.notices {
+                println!("{}", self.l.text(notice, &[]));
             }
             println!(
                 "{}",

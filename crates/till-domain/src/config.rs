@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::means::PaymentMeans;
+use crate::means::{PaymentMeans, QrScheme};
 use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +40,9 @@ pub struct TillConfig {
     /// The largest amount (with tip) of one transaction, in minor units.
     pub max_amount_minor: i64,
     pub accepted: Vec<PaymentMeans>,
+    /// Wallets whose customer codes (T2) and till codes (T3) this till takes.
+    #[serde(default = "all_wallets")]
+    pub wallets: Vec<QrScheme>,
     pub copies: ReceiptCopies,
     /// Minutes east of UTC for receipts, reports and the restart window (HK, SG, TW, CN: 480).
     pub utc_offset_minutes: i32,
@@ -61,6 +64,7 @@ impl TillConfig {
             currency: Currency::Hkd,
             max_amount_minor: 5_000_000,
             accepted: PaymentMeans::ALL.to_vec(),
+            wallets: all_wallets(),
             copies: ReceiptCopies {
                 merchant: true,
                 customer: true,
@@ -82,6 +86,16 @@ impl TillConfig {
         chrono::FixedOffset::east_opt(self.utc_offset_minutes * 60)
             .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero offset is valid"))
     }
+}
+
+fn all_wallets() -> Vec<QrScheme> {
+    vec![
+        QrScheme::Alipay,
+        QrScheme::WechatPay,
+        QrScheme::UnionPay,
+        QrScheme::Fps,
+        QrScheme::PayNow,
+    ]
 }
 
 /// S4: blocks set by the host.

@@ -33,6 +33,12 @@ pub enum DomainError {
     /// The till is not configured to accept this means.
     #[error("payment means {means} is not accepted on this till")]
     MeansNotAccepted { means: String },
+    /// A scanned code that is no wallet's payment code (a URL, a product barcode…).
+    #[error("{scanned:?} is not a payment code")]
+    NotAPaymentCode { scanned: String },
+    /// A payment code (or a till code) of a wallet this till does not take.
+    #[error("{wallet} is not accepted on this till")]
+    WalletNotAccepted { wallet: String },
     /// The host blocked this POS: no transaction at all (S4).
     #[error("this POS is blocked by the host")]
     PosBlocked,
@@ -114,6 +120,8 @@ impl DomainError {
             DomainError::AmountAboveMaximum { .. } => "amount-above-maximum",
             DomainError::CurrencyMismatch { .. } => "currency-mismatch",
             DomainError::MeansNotAccepted { .. } => "means-not-accepted",
+            DomainError::NotAPaymentCode { .. } => "not-a-payment-code",
+            DomainError::WalletNotAccepted { .. } => "wallet-not-accepted",
             DomainError::PosBlocked => "pos-blocked",
             DomainError::RefundBlocked => "refund-blocked",
             DomainError::VoidNotAllowed { .. } => "void-not-allowed",
@@ -178,6 +186,8 @@ impl DomainError {
                 expected: s(),
             },
             DomainError::MeansNotAccepted { means: s() },
+            DomainError::NotAPaymentCode { scanned: s() },
+            DomainError::WalletNotAccepted { wallet: s() },
             DomainError::PosBlocked,
             DomainError::RefundBlocked,
             DomainError::VoidNotAllowed { means: s() },

@@ -191,6 +191,9 @@ impl Recovered {
 #[derive(Debug, Clone)]
 pub struct TxnResult {
     pub txn: Transaction,
+    /// Things the cashier must be told beyond the result (message ids), e.g. a payment that
+    /// landed after the cashier cancelled and was refunded automatically.
+    pub notices: Vec<&'static str>,
     /// The receipts printed (resolved), merchant copy first.
     pub receipts: Vec<ReceiptDoc>,
     /// Why receipts did not print, if they did not: reprint from history.
@@ -224,6 +227,8 @@ pub struct Till {
     flow: tokio::sync::Mutex<()>,
     session: Mutex<Option<Session>>,
     cancel: AtomicBool,
+    /// Set by the merchant-QR flow when a payment landed after the cashier cancelled.
+    late_payment: AtomicBool,
     qr_poll_interval: std::time::Duration,
     qr_poll_limit: u32,
 }
@@ -273,6 +278,7 @@ impl Till {
             flow: tokio::sync::Mutex::new(()),
             session: Mutex::new(None),
             cancel: AtomicBool::new(false),
+            late_payment: AtomicBool::new(false),
             qr_poll_interval: opts.qr_poll_interval,
             qr_poll_limit: opts.qr_poll_limit,
         })
@@ -651,46 +657,79 @@ impl Till {
             blocks,
             batch: &batch,
         };
-        let req = SaleRequest {
+        let mut req = SaleRequest {
             amount: input.amount,
             tip: input.tip,
             means: input.means,
             qr_scheme: input.qr_scheme,
         };
         let now = self.now();
-        let id = self.new_txn_id(now);
+        let new = |id| NewTxn {
+            id,
+            trace,
+            operator: &session.operator,
+            now,
+        };
         // Validate before touching the scanner, so a refused sale asks nothing of any device.
-        let step = rules.start_sale(
-            &req,
-            NewTxn {
-                id,
-                trace,
-                operator: &session.operator,
-                now,
-            },
-        )?;
-        let code = if input.means == PaymentMeans::QrCustomer {
-            match input.code {
-                Some(c) => Some(c),
-                None => {
-                    self.progress.progress(Progress::ScanCode);
-                    Some(
-                        self.devices
-                            .scanner
-                            .next_code()
-                            .await
+        rules.start_sale(&req, new(TxnId(String::new())))?;
+        let code = match input.means {
+            PaymentMeans::QrCustomer => {
+                let code = match input.code {
+                    Some(c) => c,
+                    None => {
+                        self.progress.progress(Progress::ScanCode);
+                        let scanned = self.devices.scanner.next_code().await;
+                        scanned
                             .map_err(|error| TillError::Device {
                                 device: "scanner",
                                 error,
                             })?
-                            .text,
-                    )
-                }
+                            .text
+                    }
+                };
+                req.qr_scheme = Some(self.wallet_of(&code)?);
+                Some(code)
             }
-        } else {
-            None
+            PaymentMeans::QrMerchant => {
+                let scheme = req.qr_scheme.unwrap_or(match self.config.currency {
+                    Currency::Sgd => QrScheme::PayNow,
+                    _ => QrScheme::Fps,
+                });
+                self.check_wallet(scheme)?;
+                req.qr_scheme = Some(scheme);
+                None
+            }
+            _ => None,
         };
+        let step = rules.start_sale(&req, new(self.new_txn_id(now)))?;
         self.run(step, None, code).await
+    }
+
+    /// T2: which wallet a scanned customer code belongs to, by the wallets' documented length
+    /// and prefix rules; refused unless this till takes that wallet.
+    fn wallet_of(&self, code: &str) -> Result<QrScheme> {
+        let scheme = match till_qr::classify(code) {
+            till_qr::CustomerCode::WeChatPay { .. } => QrScheme::WechatPay,
+            till_qr::CustomerCode::Alipay => QrScheme::Alipay,
+            till_qr::CustomerCode::UnionPay | till_qr::CustomerCode::EmvCpm => QrScheme::UnionPay,
+            _ => {
+                let shown: String = code.chars().take(32).collect();
+                return Err(DomainError::NotAPaymentCode { scanned: shown }.into());
+            }
+        };
+        self.check_wallet(scheme)?;
+        Ok(scheme)
+    }
+
+    fn check_wallet(&self, scheme: QrScheme) -> Result<()> {
+        if self.config.wallets.contains(&scheme) {
+            Ok(())
+        } else {
+            Err(DomainError::WalletNotAccepted {
+                wallet: scheme.id().to_owned(),
+            }
+            .into())
+        }
     }
 
     /// Looks up the newest transaction with this trace number.
@@ -812,7 +851,46 @@ impl Till {
                 result = self.after_completion(result.txn.clone()).await;
             }
         }
+        if self.late_payment.swap(false, Ordering::SeqCst) && result.txn.status == TxnStatus::Approved {
+            result = self.refund_late_payment(result).await?;
+        }
         Ok(result)
+    }
+
+    /// T3: the customer paid after the cashier cancelled. The payment is recorded (it happened)
+    /// and refunded at once, whatever the blocks — the customer must not pay for nothing — and
+    /// the cashier is told.
+    async fn refund_late_payment(&self, mut paid: TxnResult) -> Result<TxnResult> {
+        let sale = paid.txn.clone();
+        let (batch, _blocks, trace) = self.rules_state()?;
+        let rules = Rules {
+            config: &self.config,
+            blocks: Blocks::default(),
+            batch: &batch,
+        };
+        let now = self.now();
+        let step = rules.start_refund(
+            &sale,
+            None,
+            NewTxn {
+                id: self.new_txn_id(now),
+                trace,
+                operator: &sale.operator,
+                now,
+            },
+        )?;
+        self.commit(&step.events)?;
+        let refund = step.txns[0].clone();
+        let ending = self.ask_device(&refund, Some(&sale), None).await;
+        let done = self.finish(&refund, Some(&sale), ending, None).await?;
+        paid.txn = self.journal().txn(&sale.id)?.unwrap_or(sale);
+        paid.receipts.extend(done.receipts);
+        paid.notices.push(if done.txn.status == TxnStatus::Approved {
+            "notice-late-payment-refunded"
+        } else {
+            "notice-late-payment-refund-failed"
+        });
+        Ok(paid)
     }
 
     /// Applies an ending, commits it, and carries out the effects.
@@ -828,6 +906,7 @@ impl Till {
         let done = step.txns[0].clone();
         let mut result = TxnResult {
             txn: done.clone(),
+            notices: Vec::new(),
             receipts: Vec::new(),
             print_error: None,
         };
@@ -857,6 +936,7 @@ impl Till {
         self.show_result(true).await;
         TxnResult {
             txn,
+            notices: Vec::new(),
             receipts,
             print_error,
         }
@@ -982,10 +1062,13 @@ impl Till {
                 tokio::time::sleep(self.qr_poll_interval).await;
             }
         }
-        // Cancelled by the cashier or given up: cancel at the gateway; if the payment landed
-        // meanwhile, the sale stands (the customer paid).
+        // Cancelled by the cashier or given up: cancel at the gateway. A payment that landed
+        // meanwhile is recorded and then refunded automatically (see `refund_late_payment`).
         match self.devices.qr.cancel(&txn.id).await {
-            Ok(QrStatus::Paid(a)) => Ending::Device(Outcome::Approved(a)),
+            Ok(QrStatus::Paid(a)) => {
+                self.late_payment.store(true, Ordering::SeqCst);
+                Ending::Device(Outcome::Approved(a))
+            }
             Ok(_) => Ending::Device(Outcome::Cancelled),
             Err(e) => Till::ending(Err(e)),
         }
@@ -1221,6 +1304,7 @@ impl Till {
         let (receipts, print_error) = self.print_receipts(&txn, true).await;
         Ok(TxnResult {
             txn,
+            notices: Vec::new(),
             receipts,
             print_error,
         })

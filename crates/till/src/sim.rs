@@ -619,19 +619,61 @@ impl SimQrGateway {
     }
 }
 
-/// Customer payment codes the simulator accepts: 16–24 digits (WeChat Pay 10–15…, Alipay
-/// 25–30…, UnionPay 62…, in their real formats; the classifier lives in till-qr).
+/// The wallet of a customer code, by the wallets' documented rules (till-qr), or `None`.
 fn code_scheme(code: &str) -> Option<QrScheme> {
-    let t = code.trim();
-    if !(16..=24).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    match till_qr::classify(code) {
+        till_qr::CustomerCode::WeChatPay { .. } => Some(QrScheme::WechatPay),
+        till_qr::CustomerCode::Alipay => Some(QrScheme::Alipay),
+        till_qr::CustomerCode::UnionPay | till_qr::CustomerCode::EmvCpm => Some(QrScheme::UnionPay),
+        _ => None,
     }
-    Some(match &t[..2] {
-        "10" | "11" | "12" | "13" | "14" | "15" => QrScheme::WechatPay,
-        "25" | "26" | "27" | "28" | "29" | "30" => QrScheme::Alipay,
-        "62" => QrScheme::UnionPay,
-        _ => QrScheme::Other,
-    })
+}
+
+/// The code a customer scans for an order: EMVCo merchant-presented (FPS, PayNow) with the
+/// amount and the till's reference, or a wallet's order URL.
+fn order_payload(txn: &TxnId, amount: Money, scheme: QrScheme) -> String {
+    // Bill references are at most 25 characters: the id's tail is unique enough per till.
+    let reference: String = txn
+        .0
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let qr_amount = u64::try_from(amount.minor)
+        .ok()
+        .and_then(|m| till_qr::Amount::new(m, amount.currency.minor_digits() as u8).ok());
+    let built = match scheme {
+        QrScheme::PayNow => {
+            let mut b = till_qr::PayNowQr::new(
+                till_qr::PayNowProxy::Uen("200002150H".to_owned()),
+                "OpenTill Demo",
+                "Singapore",
+            )
+            .point_of_initiation(till_qr::PointOfInitiation::Dynamic)
+            .reference(&reference);
+            if let Some(a) = qr_amount {
+                b = b.amount(a);
+            }
+            b.build().map(|p| p.encode())
+        }
+        QrScheme::Fps => {
+            let mut b = till_qr::FpsQr::new(till_qr::FpsProxy::FpsId("1234567".to_owned()), "OpenTill Demo", "HK")
+                .currency(amount.currency.numeric())
+                .point_of_initiation(till_qr::PointOfInitiation::Dynamic)
+                .reference(&reference);
+            if let Some(a) = qr_amount {
+                b = b.amount(a);
+            }
+            b.build().map(|p| p.encode())
+        }
+        QrScheme::Alipay => Ok(format!("https://qr.alipay.com/opentill-{reference}")),
+        QrScheme::WechatPay => Ok(format!("weixin://wxpay/bizpayurl?pr={reference}")),
+        QrScheme::UnionPay | QrScheme::Other => Ok(format!("https://qr.95516.com/opentill/{reference}")),
+    };
+    built.unwrap_or_else(|e| format!("SIMQR|{}|{e}", scheme.id()))
 }
 
 #[async_trait]
@@ -692,13 +734,7 @@ impl QrGateway for SimQrGateway {
             expires_at: Some(expires_at),
             refunded: 0,
         });
-        let payload = format!(
-            "SIMQR|{}|{}|{}|{}",
-            scheme.id(),
-            txn,
-            amount.currency.numeric(),
-            amount.decimal()
-        );
+        let payload = order_payload(txn, amount, scheme);
         Ok(QrOrder {
             txn: txn.clone(),
             payload,
@@ -717,7 +753,7 @@ impl QrGateway for SimQrGateway {
             let now = self.clock.now();
             e.status = match scenario(e.amount) {
                 61 => QrStatus::Expired,
-                62 => QrStatus::Waiting,
+                62 | 63 => QrStatus::Waiting,
                 _ if e.expires_at.is_some_and(|x| now > x) => QrStatus::Expired,
                 _ if e.queries >= 2 => QrStatus::Paid(SimQrGateway::approval(n, QrScheme::Fps)),
                 _ => QrStatus::Waiting,
@@ -732,6 +768,13 @@ impl QrGateway for SimQrGateway {
         let Some(mut e) = entry else {
             return Ok(QrStatus::NotFound);
         };
+        if e.merchant_presented && e.status == QrStatus::Waiting && scenario(e.amount) == 63 {
+            // The customer's payment crosses the cashier's cancel: it lands.
+            let n = lock(&self.state).2 + 1;
+            e.status = QrStatus::Paid(SimQrGateway::approval(n, QrScheme::Fps));
+            self.put(e.clone());
+            return Ok(e.status);
+        }
         if matches!(e.status, QrStatus::Waiting | QrStatus::Paid(_)) {
             e.status = QrStatus::Cancelled;
             self.put(e.clone());

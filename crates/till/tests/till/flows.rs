@@ -583,3 +583,84 @@ async fn s4_host_commands_arrive_by_sync_and_events_go_up_exactly_once() -> Test
     assert_eq!(r.till.sync().await?, (0, 0), "nothing is sent twice");
     Ok(())
 }
+
+#[tokio::test]
+async fn t3_the_till_shows_an_emvco_fps_code_with_amount_and_reference() -> TestResult {
+    let r = rig();
+    r.sale(2000, PaymentMeans::QrMerchant).await?;
+    let payload = r
+        .sims
+        .display
+        .shown()
+        .into_iter()
+        .find_map(|s| match s {
+            DisplaySnapshot::QrToScan { payload, .. } => Some(payload),
+            _ => None,
+        })
+        .ok_or("a QR on the customer display")?;
+    let parsed = till_qr::parse(&payload)?;
+    assert_eq!(parsed.payload.amount_text(), Some("20.00"), "{payload}");
+    assert_eq!(parsed.payload.currency(), Some("344"));
+    assert!(
+        parsed.payload.account_by_guid("hk.com.hkicl").is_some(),
+        "an FPS account template: {payload}"
+    );
+    assert!(
+        parsed.payload.additional_data(5).is_some(),
+        "the bill reference identifies the order"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn t3_a_payment_landing_after_cancel_is_refunded_and_the_cashier_told() -> TestResult {
+    let r = rig();
+    // Ends in 63: the customer pays just as the till cancels the order.
+    let res = r.sale(2063, PaymentMeans::QrMerchant).await?;
+    assert_eq!(res.notices, vec!["notice-late-payment-refunded"]);
+    assert_eq!(
+        res.txn.status,
+        TxnStatus::Approved,
+        "the payment happened and is recorded"
+    );
+    assert_eq!(res.txn.refundable().minor, 0, "and refunded in full");
+    let paid = r.sims.qr.paid();
+    let sale = paid
+        .iter()
+        .find(|(id, _, _)| *id == res.txn.id)
+        .ok_or("the gateway has the payment")?;
+    assert_eq!(sale.2, 2063, "the gateway refunded it");
+    assert_eq!(r.till.totals()?.net().minor, 0, "nothing kept");
+    Ok(())
+}
+
+#[tokio::test]
+async fn t2_refuses_what_is_not_a_payment_code_or_a_wallet_not_taken() -> TestResult {
+    let mut config = config();
+    config.wallets = vec![till_domain::QrScheme::WechatPay];
+    let r = rig_with(config);
+    let sale = |code: &str| SaleInput {
+        amount: hkd(1200),
+        tip: hkd(0),
+        means: PaymentMeans::QrCustomer,
+        qr_scheme: None,
+        code: Some(code.to_owned()),
+    };
+    let url = r.till.sale(sale("https://example.com/not-a-wallet")).await;
+    assert!(
+        matches!(url, Err(TillError::Domain(DomainError::NotAPaymentCode { .. }))),
+        "{url:?}"
+    );
+    let alipay = r.till.sale(sale("284567890123456789")).await;
+    assert!(
+        matches!(alipay, Err(TillError::Domain(DomainError::WalletNotAccepted { .. }))),
+        "{alipay:?}"
+    );
+    assert!(
+        r.till.history(HistoryQuery::default())?.is_empty(),
+        "no transaction was made"
+    );
+    let wechat = r.till.sale(sale("134567890123456789")).await?;
+    assert_eq!(wechat.txn.qr_scheme, Some(till_domain::QrScheme::WechatPay));
+    Ok(())
+}
