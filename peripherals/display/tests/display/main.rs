@@ -1,0 +1,3 @@
+//! Customer displays against real devices' stand-ins.
+
+mod pole;
