@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
 /// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
 /// cameras add theirs here (see ../shared/BUILD-NOTES.md).
-const PACKAGES: &[&str] = &["build-essential", "pkg-config"];
+const PACKAGES: &[&str] = &["build-essential", "pkg-config", "fonts-noto-cjk"];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
@@ -98,6 +98,41 @@ fn run(args: &[String]) -> Result<(), String> {
     cargo(&a, &[])
 }
 
+/// The printer tests compare our Chinese bytes with npm `receiptline`'s (a dev-only oracle,
+/// pinned in peripherals/printer/tests/oracle): installs node and npm from Debian if there is
+/// no npm, then the oracle's packages with `npm ci`.
+fn receiptline_oracle() -> Result<(), String> {
+    if Command::new("npm").arg("--version").output().is_err() {
+        eprintln!("xtask: installing nodejs npm (for the receiptline oracle)");
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let mut cmd = Command::new(if root { "apt-get" } else { "sudo" });
+        if !root {
+            cmd.arg("apt-get");
+        }
+        cmd.args(["install", "-y", "-q", "--no-install-recommends", "nodejs", "npm"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        if !cmd.status().map_err(|e| format!("apt-get: {e}"))?.success() {
+            return Err("apt-get install nodejs npm failed".to_owned());
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../peripherals/printer/tests/oracle");
+    eprintln!("xtask: npm ci in {}", dir.display());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("npm: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("npm ci for the receiptline oracle failed".to_owned())
+    }
+}
+
 fn test(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
     let long = args.iter().any(|a| a == "--long");
@@ -118,6 +153,7 @@ fn test(args: &[String]) -> Result<(), String> {
     )?;
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
+    receiptline_oracle()?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
@@ -148,7 +184,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     let mut a = vec!["bench", "-p", "till", "--bench", "till", "--"];
     a.extend(args.iter().map(String::as_str));
     cargo(&a, &[])?;
-    cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])
+    cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])?;
+    cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])
 }
 
 fn main() -> ExitCode {

@@ -6,6 +6,7 @@
 
 mod demo;
 mod output;
+mod print;
 mod terminal;
 
 use clap::{Parser, Subcommand};
@@ -152,6 +153,11 @@ enum Cmd {
     Emv {
         #[command(subcommand)]
         cmd: EmvCmd,
+    },
+    /// The receipt printer: render ESC/POS files, print a test page.
+    Print {
+        #[command(subcommand)]
+        cmd: print::PrintCmd,
     },
     /// The configured PIN pad.
     Terminal {
@@ -326,6 +332,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         Cmd::Emv {
             cmd: EmvCmd::Decode { hex },
         } => return terminal::emv_decode(&hex.concat()),
+        Cmd::Print { cmd } => return print::run(cmd, &cli, out).await,
         _ => {}
     }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
@@ -343,6 +350,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     });
     opts.qr_poll_interval = std::time::Duration::from_millis(200);
     let mut devices = sims.devices();
+    devices.printer = print::configured(&dir, cli.columns)?;
     let zvt_demo = if let Cmd::Demo { zvt: true, .. } = &cli.cmd {
         Some(demo::spawn_zvt_simulator(&dir)?)
     } else {
@@ -543,6 +551,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             terminal::end_of_day(&till, cli.json).await
         }
         Cmd::Zvt { .. } | Cmd::Emv { .. } => Ok(0),
+        Cmd::Print { .. } => Ok(0),
     }
 }
 
