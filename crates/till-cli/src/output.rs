@@ -85,7 +85,7 @@ impl Out {
                 println!("{}", render_text(doc, self.columns));
             }
             if let Some(e) = &r.print_error {
-                eprintln!("{}", self.l.text(e.message_id(), &[]));
+                eprintln!("{}", TillError::Device { device: "printer", error: e.clone() }.localize(&self.l));
             }
             for notice in &r.notices {
                 println!("{}", self.l.text(notice, &[]));
@@ -188,7 +188,7 @@ impl Out {
             );
         }
         if let Some(e) = &r.print_error {
-            eprintln!("{}", self.l.text(e.message_id(), &[]));
+            eprintln!("{}", TillError::Device { device: "printer", error: e.clone() }.localize(&self.l));
         }
     }
 
