@@ -6,9 +6,10 @@
 use std::process::{Command, ExitCode};
 
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
-/// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
-/// cameras add theirs here (see ../shared/BUILD-NOTES.md).
-const PACKAGES: &[&str] = &["build-essential", "pkg-config", "fonts-noto-cjk"];
+/// (rusqlite's `bundled`) and pkg-config, the CJK font for raster receipts, libclang and the
+/// V4L2 headers for the scanner's `camera` feature (nokhwa's bindgen), python3-venv for the
+/// qriskit oracle. Issues that add the desktop app add theirs here (../shared/BUILD-NOTES.md).
+const PACKAGES: &[&str] = &["build-essential", "pkg-config", "fonts-noto-cjk", "libclang-dev", "libv4l-dev", "python3-venv"];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
@@ -98,6 +99,34 @@ fn run(args: &[String]) -> Result<(), String> {
     cargo(&a, &[])
 }
 
+/// The till-qr tests compare our EMVCo parse with PyPI `qriskit`'s (a dev-only oracle, pinned),
+/// installed into target/oracle-venv where the test looks for it.
+fn qriskit_oracle() -> Result<(), String> {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle-venv");
+    let run = |program: &std::path::Path, args: &[&str]| -> Result<(), String> {
+        let status = Command::new(program)
+            .args(args)
+            .status()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} {} failed", program.display(), args.join(" ")))
+        }
+    };
+    if !venv.join("bin/pip").exists() {
+        eprintln!("xtask: python3 -m venv {}", venv.display());
+        run(
+            std::path::Path::new("python3"),
+            &["-m", "venv", &venv.to_string_lossy()],
+        )?;
+    }
+    run(
+        &venv.join("bin/pip"),
+        &["install", "--quiet", "--disable-pip-version-check", "qriskit==0.2.0"],
+    )
+}
+
 /// The printer tests compare our Chinese bytes with npm `receiptline`'s (a dev-only oracle,
 /// pinned in peripherals/printer/tests/oracle): installs node and npm from Debian if there is
 /// no npm, then the oracle's packages with `npm ci`.
@@ -154,6 +183,10 @@ fn test(args: &[String]) -> Result<(), String> {
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
+    qriskit_oracle()?;
+    // The camera code is off by default (no webcam, no libclang needed to build the till):
+    // make sure it still compiles and lints.
+    cargo(&["clippy", "-p", "till-scanner", "--all-targets", "--features", "camera,rqrr", "--quiet", "--", "-D", "warnings"], &[])?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
@@ -185,7 +218,10 @@ fn bench(args: &[String]) -> Result<(), String> {
     a.extend(args.iter().map(String::as_str));
     cargo(&a, &[])?;
     cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])?;
-    cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])
+    cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])?;
+    // rqrr measured beside rxing in the same run.
+    let scanner = ["bench", "-p", "till-scanner", "--bench", "scanner", "--features=rqrr"];
+    cargo(&scanner, &[])
 }
 
 fn main() -> ExitCode {

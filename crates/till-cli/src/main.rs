@@ -7,6 +7,7 @@
 mod demo;
 mod output;
 mod print;
+mod qr;
 mod terminal;
 
 use clap::{Parser, Subcommand};
@@ -158,6 +159,11 @@ enum Cmd {
     Print {
         #[command(subcommand)]
         cmd: print::PrintCmd,
+    },
+    /// QR payments: read codes in images, explain a payload, make an FPS or PayNow code.
+    Qr {
+        #[command(subcommand)]
+        cmd: qr::QrCmd,
     },
     /// The configured PIN pad.
     Terminal {
@@ -333,6 +339,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             cmd: EmvCmd::Decode { hex },
         } => return terminal::emv_decode(&hex.concat()),
         Cmd::Print { cmd } => return print::run(cmd, &cli, out).await,
+        Cmd::Qr { cmd } => return qr::run(cmd, out),
         _ => {}
     }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
@@ -552,6 +559,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Zvt { .. } | Cmd::Emv { .. } => Ok(0),
         Cmd::Print { .. } => Ok(0),
+        Cmd::Qr { .. } => Ok(0),
     }
 }
 

@@ -4,6 +4,7 @@
 mod builders;
 mod negatives;
 mod no_panic;
+mod oracle;
 mod support;
 mod vectors;
 mod view;

@@ -119,7 +119,9 @@ fn every_message_id_the_code_uses_has_a_translation() {
     for k in [TxnKind::Sale, TxnKind::Void, TxnKind::Refund] {
         used.insert(format!("kind-{}", k.id()));
     }
-    for what in ["means", "role", "date", "hex"] {
+    for what in [
+        "means", "role", "date", "hex", "image", "payload", "scheme", "qr-input", "output",
+    ] {
         used.insert(format!("error-bad-{what}"));
     }
     assert!(used.len() > 80, "the scan found the ids in the code ({})", used.len());

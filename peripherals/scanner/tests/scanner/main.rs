@@ -1,0 +1,9 @@
+//! till-scanner against the world: the zxing photo set, frames through the scanner into a till
+//! sale, keyboard-wedge timing, a serial scanner over a pseudo-terminal, and bad input.
+
+mod bad_input;
+mod decode_rate;
+mod pipeline;
+mod serial;
+mod support;
+mod wedge;
