@@ -9,7 +9,14 @@ use std::process::{Command, ExitCode};
 /// (rusqlite's `bundled`) and pkg-config, the CJK font for raster receipts, libclang and the
 /// V4L2 headers for the scanner's `camera` feature (nokhwa's bindgen), python3-venv for the
 /// qriskit oracle. Issues that add the desktop app add theirs here (../shared/BUILD-NOTES.md).
-const PACKAGES: &[&str] = &["build-essential", "pkg-config", "fonts-noto-cjk", "libclang-dev", "libv4l-dev", "python3-venv"];
+const PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "fonts-noto-cjk",
+    "libclang-dev",
+    "libv4l-dev",
+    "python3-venv",
+];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
@@ -80,7 +87,10 @@ fn run(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
     if args.iter().any(|a| a == "--zvt") {
         // The demo spawns the ZVT terminal simulator from beside the till binary.
-        cargo(&["build", "--quiet", "-p", "till-terminal", "--bin", "till-terminal-sim"], &[])?;
+        cargo(
+            &["build", "--quiet", "-p", "till-terminal", "--bin", "till-terminal-sim"],
+            &[],
+        )?;
     }
     let dir = std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "target/demo-till".to_owned());
     let mut a = vec![
@@ -186,7 +196,21 @@ fn test(args: &[String]) -> Result<(), String> {
     qriskit_oracle()?;
     // The camera code is off by default (no webcam, no libclang needed to build the till):
     // make sure it still compiles and lints.
-    cargo(&["clippy", "-p", "till-scanner", "--all-targets", "--features", "camera,rqrr", "--quiet", "--", "-D", "warnings"], &[])?;
+    cargo(
+        &[
+            "clippy",
+            "-p",
+            "till-scanner",
+            "--all-targets",
+            "--features",
+            "camera,rqrr",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
@@ -197,18 +221,34 @@ fn test(args: &[String]) -> Result<(), String> {
 const FUZZ_DIRS: &[(&str, &[&str])] = &[("peripherals/terminal/fuzz", &["zvt_codec", "serial_frame", "tlv"])];
 
 fn fuzz(seconds: &str) -> Result<(), String> {
-    let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    let have = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !have {
         cargo(&["install", "cargo-fuzz", "--locked", "--version", "0.13.2"], &[])?;
     }
     let time = format!("-max_total_time={seconds}");
     for (dir, targets) in FUZZ_DIRS {
         for target in *targets {
-            let args = ["fuzz", "run", target, "--fuzz-dir", dir, "--sanitizer", "none", "--", &time];
+            let args = [
+                "fuzz",
+                "run",
+                target,
+                "--fuzz-dir",
+                dir,
+                "--sanitizer",
+                "none",
+                "--",
+                &time,
+            ];
             cargo(&args, &[("RUSTC_BOOTSTRAP", "1")])?;
         }
     }
-    eprintln!("xtask: fuzzing found no panic in {} targets", FUZZ_DIRS.iter().map(|(_, t)| t.len()).sum::<usize>());
+    eprintln!(
+        "xtask: fuzzing found no panic in {} targets",
+        FUZZ_DIRS.iter().map(|(_, t)| t.len()).sum::<usize>()
+    );
     Ok(())
 }
 

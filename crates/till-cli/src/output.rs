@@ -85,7 +85,14 @@ impl Out {
                 println!("{}", render_text(doc, self.columns));
             }
             if let Some(e) = &r.print_error {
-                eprintln!("{}", TillError::Device { device: "printer", error: e.clone() }.localize(&self.l));
+                eprintln!(
+                    "{}",
+                    TillError::Device {
+                        device: "printer",
+                        error: e.clone()
+                    }
+                    .localize(&self.l)
+                );
             }
             for notice in &r.notices {
                 println!("{}", self.l.text(notice, &[]));
@@ -188,7 +195,14 @@ impl Out {
             );
         }
         if let Some(e) = &r.print_error {
-            eprintln!("{}", TillError::Device { device: "printer", error: e.clone() }.localize(&self.l));
+            eprintln!(
+                "{}",
+                TillError::Device {
+                    device: "printer",
+                    error: e.clone()
+                }
+                .localize(&self.l)
+            );
         }
     }
 
