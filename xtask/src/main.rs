@@ -8,7 +8,8 @@ use std::process::{Command, ExitCode};
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
 /// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
 /// cameras add theirs here (see ../shared/BUILD-NOTES.md): libclang and the V4L2 headers for the
-/// scanner's `camera` feature (nokhwa's bindgen), python3-venv for the qriskit oracle.
+/// scanner's `camera` feature (nokhwa's bindgen), python3-venv for the qriskit oracle, chromium
+/// for the portal's browser test (host/tests/host/browser.rs).
 const PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -18,6 +19,7 @@ const PACKAGES: &[&str] = &[
     "libclang-dev",
     "libv4l-dev",
     "python3-venv",
+    "chromium",
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -68,6 +70,45 @@ fn ensure_packages() -> Result<(), String> {
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
     apt(&args)
+}
+
+/// Runs cargo test, passing its output through, and ends with one line that sums every test
+/// binary's result (`N passed, N failed`): cargo's own last line is the last binary's, often a
+/// doc-test run with nothing in it.
+fn test_summarised(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    use std::io::BufRead;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let mut child = Command::new(cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let stdout = child.stdout.take().ok_or("no test output")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                rest.split(';').find_map(|part| {
+                    part.trim()
+                        .strip_suffix(word)
+                        .and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok())
+                })
+            };
+            passed += count(" passed").unwrap_or(0);
+            failed += count(" failed").unwrap_or(0);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    println!("{passed} passed, {failed} failed");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {} failed", args.join(" ")))
+    }
 }
 
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
@@ -174,6 +215,25 @@ fn receiptline_oracle() -> Result<(), String> {
     }
 }
 
+/// till-host's browser test drives the portal in Debian's chromium (in `PACKAGES`) with npm
+/// `playwright-core` (pinned in host/tests/browser; it never downloads a browser): `npm ci` there.
+/// Runs after `receiptline_oracle`, which installs npm if it is missing.
+fn portal_browser() -> Result<(), String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/tests/browser");
+    eprintln!("xtask: npm ci in {}", dir.display());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("npm: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("npm ci for the portal's browser test failed".to_owned())
+    }
+}
+
 fn test(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
     let long = args.iter().any(|a| a == "--long");
@@ -195,8 +255,9 @@ fn test(args: &[String]) -> Result<(), String> {
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
+    portal_browser()?;
     qriskit_oracle()?;
-    cargo(&["test", "--workspace", "--no-fail-fast"], &env)
+    test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
 /// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing and the TLV
