@@ -8,7 +8,8 @@ use std::process::{Command, ExitCode};
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
 /// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
 /// cameras add theirs here (see ../shared/BUILD-NOTES.md): libclang and the V4L2 headers for the
-/// scanner's `camera` feature (nokhwa's bindgen), python3-venv for the qriskit oracle.
+/// scanner's `camera` feature (nokhwa's bindgen), python3-venv for the qriskit oracle, chromium
+/// for the portal's browser test (host/tests/host/browser.rs).
 const PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
@@ -18,6 +19,7 @@ const PACKAGES: &[&str] = &[
     "libclang-dev",
     "libv4l-dev",
     "python3-venv",
+    "chromium",
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -213,6 +215,25 @@ fn receiptline_oracle() -> Result<(), String> {
     }
 }
 
+/// till-host's browser test drives the portal in Debian's chromium (in `PACKAGES`) with npm
+/// `playwright-core` (pinned in host/tests/browser; it never downloads a browser): `npm ci` there.
+/// Runs after `receiptline_oracle`, which installs npm if it is missing.
+fn portal_browser() -> Result<(), String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/tests/browser");
+    eprintln!("xtask: npm ci in {}", dir.display());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("npm: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("npm ci for the portal's browser test failed".to_owned())
+    }
+}
+
 fn test(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
     let long = args.iter().any(|a| a == "--long");
@@ -234,6 +255,7 @@ fn test(args: &[String]) -> Result<(), String> {
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
+    portal_browser()?;
     qriskit_oracle()?;
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
 }
