@@ -526,20 +526,12 @@ impl Till {
         let now = self.now();
         let mut blocks = self.journal().blocks()?;
         let event = match cmd {
-            HostCommand::BlockPos => {
-                blocks.pos = true;
+            HostCommand::BlockPos | HostCommand::UnblockPos => {
+                blocks.pos = matches!(cmd, HostCommand::BlockPos);
                 EventBody::Blocks { blocks }
             }
-            HostCommand::UnblockPos => {
-                blocks.pos = false;
-                EventBody::Blocks { blocks }
-            }
-            HostCommand::BlockRefund => {
-                blocks.refund = true;
-                EventBody::Blocks { blocks }
-            }
-            HostCommand::UnblockRefund => {
-                blocks.refund = false;
+            HostCommand::BlockRefund | HostCommand::UnblockRefund => {
+                blocks.refund = matches!(cmd, HostCommand::BlockRefund);
                 EventBody::Blocks { blocks }
             }
             HostCommand::ResetPin { operator } => {
