@@ -44,6 +44,11 @@ pub struct ErrorDto {
 }
 
 impl TillError {
+    /// The error of a failed call to `device`, for `map_err(TillError::device("terminal"))`.
+    pub fn device(device: &'static str) -> impl Fn(DeviceError) -> TillError + Copy {
+        move |error| TillError::Device { device, error }
+    }
+
     pub fn dto(&self) -> ErrorDto {
         let (code, message_id, args) = match self {
             TillError::Domain(e) => (e.code().to_owned(), e.message_id(), e.args()),

@@ -577,20 +577,14 @@ impl Till {
             let acked = self.journal().host_acked()?;
             let batch = self.journal().events_after(acked, 500)?;
             let Some(&(last, _)) = batch.last() else { break };
-            let held = host
-                .upload(&batch)
-                .await
-                .map_err(|error| TillError::Device { device: "host", error })?;
+            let held = host.upload(&batch).await.map_err(TillError::device("host"))?;
             self.journal().set_host_acked(held.min(last))?;
             sent += held.min(last).saturating_sub(acked);
             if held < last {
                 break;
             }
         }
-        let commands = host
-            .pull_commands()
-            .await
-            .map_err(|error| TillError::Device { device: "host", error })?;
+        let commands = host.pull_commands().await.map_err(TillError::device("host"))?;
         for c in &commands {
             self.apply_host_command(c)?;
         }
@@ -672,12 +666,7 @@ impl Till {
                     None => {
                         self.progress.progress(Progress::ScanCode);
                         let scanned = self.devices.scanner.next_code().await;
-                        scanned
-                            .map_err(|error| TillError::Device {
-                                device: "scanner",
-                                error,
-                            })?
-                            .text
+                        scanned.map_err(TillError::device("scanner"))?.text
                     }
                 };
                 req.qr_scheme = Some(self.wallet_of(&code)?);
@@ -1361,10 +1350,7 @@ impl Till {
                     .terminal
                     .end_of_day()
                     .await
-                    .map_err(|error| TillError::Device {
-                        device: "terminal",
-                        error,
-                    })?,
+                    .map_err(TillError::device("terminal"))?,
             )
         } else {
             None
@@ -1410,10 +1396,7 @@ impl Till {
             .stored_value
             .balance(self.progress.as_ref())
             .await
-            .map_err(|error| TillError::Device {
-                device: "stored-value",
-                error,
-            })
+            .map_err(TillError::device("stored-value"))
     }
 
     /// Walks the journal's hash chain and re-folds its events.
@@ -1430,17 +1413,15 @@ impl Till {
             .terminal
             .end_of_day()
             .await
-            .map_err(|error| TillError::Device {
-                device: "terminal",
-                error,
-            })
+            .map_err(TillError::device("terminal"))
     }
 
     /// Device status for diagnostics.
     pub async fn terminal_status(&self) -> Result<DeviceStatus> {
-        self.devices.terminal.status().await.map_err(|error| TillError::Device {
-            device: "terminal",
-            error,
-        })
+        self.devices
+            .terminal
+            .status()
+            .await
+            .map_err(TillError::device("terminal"))
     }
 }

@@ -135,7 +135,7 @@ pub fn apply_settings(dir: &Path, settings: &HostSettings) -> Result<bool> {
 /// settings are not written).
 pub async fn sync_once(till: &Till, host: &dyn HostLink, dir: Option<&Path>) -> Result<Pass> {
     let (uploaded, commands) = till.sync().await?;
-    let device = |error| TillError::Device { device: "host", error };
+    let device = TillError::device("host");
     let mut pass = Pass {
         uploaded,
         commands,
