@@ -374,8 +374,8 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         quiet: cli.json,
     });
     opts.qr_poll_interval = std::time::Duration::from_millis(200);
-    let mut devices = sims.devices();
-    devices.printer = print::configured(&dir, cli.columns)?;
+    let till_devices::Assembled { mut devices, host } =
+        till_devices::assemble(&dir, &sims, currency_numeric, cli.columns)?;
     let zvt_demo = if let Cmd::Demo { zvt: true, .. } = &cli.cmd {
         Some(demo::spawn_zvt_simulator(&dir)?)
     } else {
@@ -383,12 +383,6 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     };
     if let Some((_, terminal)) = &zvt_demo {
         devices.terminal = terminal.clone();
-    } else if let Some(terminal) = terminal::configured(&dir, currency_numeric)? {
-        devices.terminal = terminal;
-    }
-    let host = sync::configured(&dir)?;
-    if let Some(h) = &host {
-        devices.host = h.clone();
     }
     let till = Till::open_dir(&dir, devices, opts)?;
     let recovered = till.recover().await?;

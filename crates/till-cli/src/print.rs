@@ -5,10 +5,9 @@
 
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use till::TillError;
-use till_domain::ports::{DeviceError, ReceiptPrinter};
-use till_printer::{ConnectionConfig, DoubleByte, Glyphs, Paper, PrinterConfig, Settings, interpret, test_page};
+use till_domain::ports::DeviceError;
+use till_printer::{DoubleByte, Glyphs, Paper, Settings, interpret, test_page};
 
 use crate::Cli;
 use crate::output::Out;
@@ -34,24 +33,6 @@ pub enum PrintCmd {
     },
     /// Print a test page on the configured printer.
     Test,
-}
-
-fn config(dir: &Path) -> Result<PrinterConfig, TillError> {
-    till::store::load_section::<PrinterConfig>(dir, "printer")
-}
-
-/// The printer of the `[printer]` section (the virtual printer when there is none), opened for
-/// `columns`-wide paper unless the section says. The virtual printer keeps its pages in
-/// DATA_DIR/printer unless the section says otherwise.
-pub fn configured(dir: &Path, columns: usize) -> Result<Arc<dyn ReceiptPrinter>, TillError> {
-    let mut c = config(dir)?;
-    if let ConnectionConfig::Virtual {
-        save_dir: save_dir @ None,
-    } = &mut c.connection
-    {
-        *save_dir = Some(dir.join("printer"));
-    }
-    Ok(c.open(dir, columns).map_err(|e| TillError::Config(e.to_string()))?.port)
 }
 
 pub async fn run(cmd: &PrintCmd, cli: &Cli, out: &Out) -> Result<u8, TillError> {
@@ -183,7 +164,7 @@ fn numbered(base: &Path, n: usize) -> PathBuf {
 }
 
 async fn test(dir: &Path, columns: usize, out: &Out) -> Result<u8, TillError> {
-    let config = config(dir)?;
+    let config = till_devices::printer_config(dir)?;
     let opened = config
         .open(dir, columns)
         .map_err(|e| TillError::Config(e.to_string()))?;

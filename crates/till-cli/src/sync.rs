@@ -2,56 +2,15 @@
 //! this till's device credential live in the `[host]` section of till.toml, written by
 //! `till enrol`; without it the till works alone (the demo's in-process host).
 
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 use till::sync::{Backoff, SyncStatus};
 use till::{Till, TillError};
+use till_devices::{HostSection, host_error};
 use till_domain::TillConfig;
-use till_domain::ports::DeviceError;
-use till_sync::{EnrolRequest, HttpHost, SyncError, WIRE_VERSION};
+use till_sync::{EnrolRequest, HttpHost, WIRE_VERSION};
 
 use crate::output::Out;
-
-/// `[host]` in till.toml.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct HostSection {
-    pub url: Option<String>,
-    pub token: Option<String>,
-    /// Events per upload request (default: the protocol's maximum).
-    pub batch: Option<usize>,
-}
-
-fn host_error(e: SyncError) -> TillError {
-    let error = match e {
-        SyncError::Unreachable(m) => DeviceError::Unavailable(m),
-        SyncError::Refused { status, code, message } => DeviceError::Protocol(format!("{status} {code}: {message}")),
-        SyncError::Protocol(m) => DeviceError::Protocol(m),
-        SyncError::BadUrl(u) => {
-            return TillError::Input {
-                what: "host URL",
-                input: u,
-            };
-        }
-        SyncError::State(m) => return TillError::Config(m),
-    };
-    TillError::Device { device: "host", error }
-}
-
-/// The configured host link, if this till is enrolled.
-pub fn configured(dir: &Path) -> Result<Option<Arc<HttpHost>>, TillError> {
-    let section: HostSection = till::store::load_section(dir, "host")?;
-    match (section.url, section.token) {
-        (Some(url), Some(token)) => {
-            let mut link = HttpHost::new(&url, &token, Some(dir.join("host-commands.ack"))).map_err(host_error)?;
-            if let Some(b) = section.batch {
-                link = link.with_batch_limit(b);
-            }
-            Ok(Some(Arc::new(link)))
-        }
-        _ => Ok(None),
-    }
-}
 
 /// Writes `[host]` into till.toml, keeping everything else.
 fn save_section(dir: &Path, section: &HostSection) -> Result<(), TillError> {

@@ -1,19 +1,7 @@
 //! `till zvt decode`, `till emv decode`, `till terminal status|end-of-day`, and the PIN pad the
 //! till.toml `[terminal]` section configures.
 
-use std::path::Path;
-use std::sync::Arc;
 use till::{Till, TillError};
-use till_domain::ports::PaymentTerminal;
-use till_terminal::TerminalConfig;
-
-/// The configured ZVT terminal, if `[terminal] kind = "zvt"`.
-pub fn configured(dir: &Path, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, TillError> {
-    let config: TerminalConfig = till::store::load_section(dir, "terminal")?;
-    config
-        .open(currency_numeric)
-        .map_err(|e| TillError::Config(e.to_string()))
-}
 
 /// `till zvt decode HEX`: JSON of every APDU (a serial frame is accepted too).
 pub fn zvt_decode(hex: &str) -> Result<u8, TillError> {

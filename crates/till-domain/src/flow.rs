@@ -261,6 +261,7 @@ impl Rules<'_> {
             refunded: Money::zero(amount.currency),
             voided_by: None,
             resolution: None,
+            signature: None,
         }
     }
 }

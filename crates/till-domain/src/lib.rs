@@ -32,5 +32,6 @@ pub use means::{PaymentMeans, QrScheme};
 pub use money::{Currency, Money};
 pub use operator::{Action, Lockout, Operator, OperatorEvent, Role, Session};
 pub use txn::{
-    Approval, CardData, Cvm, Decline, EntryMode, Resolution, StoredValueData, Transaction, TxnEvent, TxnKind, TxnStatus,
+    Approval, CardData, Cvm, Decline, EntryMode, Resolution, Signature, StoredValueData, Transaction, TxnEvent,
+    TxnKind, TxnStatus,
 };

@@ -216,6 +216,14 @@ pub enum DisplaySnapshot {
     Prompt {
         text: String,
     },
+    /// The card's CVM asks for a signature: the customer signs on the screen.
+    Signature {
+        total: String,
+        prompt: String,
+        /// Labels of the two buttons: clear the pad, and done.
+        clear: String,
+        done: String,
+    },
     Result {
         approved: bool,
         text: String,
@@ -225,10 +233,35 @@ pub enum DisplaySnapshot {
     },
 }
 
+impl DisplaySnapshot {
+    /// The screen's name as on the wire (`"screen"` tag).
+    pub fn screen(&self) -> &'static str {
+        match self {
+            DisplaySnapshot::Idle { .. } => "idle",
+            DisplaySnapshot::Amount { .. } => "amount",
+            DisplaySnapshot::QrToScan { .. } => "qr-to-scan",
+            DisplaySnapshot::Prompt { .. } => "prompt",
+            DisplaySnapshot::Signature { .. } => "signature",
+            DisplaySnapshot::Result { .. } => "result",
+            DisplaySnapshot::ThankYou { .. } => "thank-you",
+        }
+    }
+}
+
+pub use crate::txn::Signature;
+
 /// The customer-facing display.
 #[async_trait]
 pub trait CustomerDisplay: Send + Sync {
     async fn show(&self, snapshot: &DisplaySnapshot) -> Result<(), DeviceError>;
+
+    /// Shows `request` (a [`DisplaySnapshot::Signature`]) and waits for the customer to sign:
+    /// `Some` when they press done, `None` when they cancel or the display cannot capture one
+    /// (a pole display), in which case the merchant copy keeps its paper signature line.
+    async fn capture_signature(&self, request: &DisplaySnapshot) -> Result<Option<Signature>, DeviceError> {
+        self.show(request).await?;
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

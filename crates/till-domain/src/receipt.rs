@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::batch::{Batch, BatchTotals, TerminalTotals};
 use crate::config::TillConfig;
 use crate::money::Money;
-use crate::txn::{Cvm, EntryMode, Transaction, TxnKind, TxnStatus};
+use crate::txn::{Cvm, EntryMode, Signature, Transaction, TxnKind, TxnStatus};
 
 /// A piece of text on a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,10 @@ pub enum Line {
     },
     /// A place for the cardholder to sign.
     SignatureLine,
+    /// The signature the customer drew on the display, printed as an image.
+    Signature {
+        signature: Signature,
+    },
     Cut,
 }
 
@@ -300,8 +304,14 @@ pub fn transaction_receipt(
                 b.center(Text::label("receipt-cvm-pin-verified"), false);
             }
             Cvm::Signature if copy == ReceiptCopy::Merchant => {
+                let line = match &t.signature {
+                    Some(signature) => Line::Signature {
+                        signature: signature.clone(),
+                    },
+                    None => Line::SignatureLine,
+                };
                 b.push(Line::Blank)
-                    .push(Line::SignatureLine)
+                    .push(line)
                     .center(Text::label("receipt-cvm-signature"), false);
             }
             Cvm::Signature => {
@@ -510,6 +520,7 @@ pub fn render_text(doc: &ReceiptDoc, width: usize) -> String {
             Line::Qr { data } => out.push(center(&format!("[QR {data}]"), width)),
             Line::Barcode { data } => out.push(center(&format!("|||| {data} ||||"), width)),
             Line::SignatureLine => out.push(format!("X{}", "_".repeat(width - 1))),
+            Line::Signature { signature } => out.extend(signature_text(signature, width)),
             Line::Cut => {}
         }
     }
@@ -564,5 +575,60 @@ mod tests {
     fn wrap_breaks_chinese_anywhere_and_latin_at_spaces() {
         assert_eq!(wrap("一二三四五六", 4), vec!["一二", "三四", "五六"]);
         assert_eq!(wrap("hello big world", 9), vec!["hello big", "world"]);
+    }
+}
+
+/// A signature drawn in characters, `width` columns by a quarter as many rows at most: text
+/// receipts (previews, logs, tests) show that one was captured and roughly what it looks like.
+pub fn signature_text(signature: &Signature, width: usize) -> Vec<String> {
+    let (sw, sh) = (f64::from(signature.width.max(1)), f64::from(signature.height.max(1)));
+    // Characters are about twice as tall as wide.
+    let rows = ((width as f64 * sh / sw / 2.0).round() as usize).clamp(2, (width / 4).max(2));
+    let mut grid = vec![vec![' '; width]; rows];
+    let cell = |x: f64, y: f64| {
+        let c = ((x / sw) * (width - 1) as f64).round() as usize;
+        let r = ((y / sh) * (rows - 1) as f64).round() as usize;
+        (c.min(width - 1), r.min(rows - 1))
+    };
+    for stroke in &signature.strokes {
+        for pair in stroke.windows(2) {
+            let ([x0, y0], [x1, y1]) = (pair[0], pair[1]);
+            let (x0, y0, x1, y1) = (f64::from(x0), f64::from(y0), f64::from(x1), f64::from(y1));
+            let steps = ((x1 - x0).abs() / sw * width as f64)
+                .max((y1 - y0).abs() / sh * rows as f64)
+                .ceil()
+                .max(1.0) as usize;
+            for i in 0..=steps {
+                let t = i as f64 / steps as f64;
+                let (c, r) = cell(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+                grid[r][c] = '*';
+            }
+        }
+    }
+    grid.into_iter()
+        .map(|r| r.into_iter().collect::<String>().trim_end().to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_drawn_in_characters_within_the_width() {
+        let sig = Signature {
+            width: 400,
+            height: 100,
+            strokes: vec![vec![[0, 50], [400, 50]], vec![[200, 0], [200, 100]]],
+        };
+        let rows = signature_text(&sig, 32);
+        assert!(rows.iter().all(|r| r.chars().count() <= 32));
+        // The horizontal stroke crosses the whole width on one row; the vertical one every row.
+        assert!(rows.iter().any(|r| r.chars().filter(|c| *c == '*').count() == 32));
+        assert!(
+            rows.iter()
+                .all(|r| r.chars().nth(16) == Some('*') || r.chars().nth(15) == Some('*'))
+        );
+        assert!(signature_text(&Signature::default(), 32).iter().all(|r| r.is_empty()));
     }
 }

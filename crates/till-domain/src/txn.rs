@@ -123,6 +123,39 @@ impl CardData {
     }
 }
 
+/// A customer's signature as vector data, captured on the customer display when the card's
+/// CVM asks for one: strokes of points on a pad of `width` x `height` (origin top left). It
+/// carries no card data; it prints on the merchant copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Signature {
+    pub width: u16,
+    pub height: u16,
+    pub strokes: Vec<Vec<[u16; 2]>>,
+}
+
+impl Signature {
+    /// Most points a signature may carry: a real one has a few hundred to a few thousand.
+    pub const MAX_POINTS: usize = 20_000;
+
+    /// No stroke of two points or more: nothing was drawn.
+    pub fn is_blank(&self) -> bool {
+        self.strokes.iter().all(|s| s.len() < 2)
+    }
+
+    /// Drawable on its pad and of a sane size: what the till accepts from a display.
+    pub fn is_valid(&self) -> bool {
+        let points: usize = self.strokes.iter().map(Vec::len).sum();
+        self.width > 0
+            && self.height > 0
+            && points <= Signature::MAX_POINTS
+            && self
+                .strokes
+                .iter()
+                .flatten()
+                .all(|[x, y]| *x <= self.width && *y <= self.height)
+    }
+}
+
 /// What the acquirer, gateway or reader said when it approved.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Approval {
@@ -181,6 +214,9 @@ pub struct Transaction {
     pub refunded: Money,
     pub voided_by: Option<TxnId>,
     pub resolution: Option<Resolution>,
+    /// The customer's signature, when the CVM asked for one and the display captured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +256,10 @@ pub enum TxnEvent {
         by: TxnId,
         amount: Money,
     },
+    /// The customer signed on the display for this approved card sale.
+    Signed {
+        signature: Signature,
+    },
 }
 
 impl TxnEvent {
@@ -233,6 +273,7 @@ impl TxnEvent {
             TxnEvent::Reversed => "reversed",
             TxnEvent::Voided { .. } => "voided",
             TxnEvent::Refunded { .. } => "refunded",
+            TxnEvent::Signed { .. } => "signed",
         }
     }
 }
@@ -320,6 +361,17 @@ impl Transaction {
                 }
                 self.refunded = Money::new(self.refunded.minor + amount.minor, self.refunded.currency);
             }
+            TxnEvent::Signed { signature } => {
+                let asks = self
+                    .approval
+                    .as_ref()
+                    .and_then(|a| a.card.as_ref())
+                    .is_some_and(|c| c.cvm == Cvm::Signature);
+                if self.status != Approved || !asks || self.signature.is_some() || !signature.is_valid() {
+                    return Err(illegal(self));
+                }
+                self.signature = Some(signature.clone());
+            }
         }
         self.updated_at = at;
         Ok(())
@@ -352,6 +404,7 @@ mod tests {
             refunded: Money::zero(Currency::Hkd),
             voided_by: None,
             resolution: None,
+            signature: None,
         }
     }
 
@@ -405,6 +458,56 @@ mod tests {
             t.apply(&TxnEvent::Voided { by: TxnId("v".into()) }, now).is_err(),
             "no void after a refund"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_signature_is_taken_once_by_an_approved_sale_whose_cvm_asks() -> Result<(), DomainError> {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let sig = Signature {
+            width: 100,
+            height: 50,
+            strokes: vec![vec![[1, 1], [99, 49]]],
+        };
+        let signed = TxnEvent::Signed { signature: sig.clone() };
+        let mut t = sale();
+        assert!(t.apply(&signed, now).is_err(), "not before approval");
+        let card = |cvm| CardData {
+            masked_pan: "****0010".into(),
+            last4: "0010".into(),
+            scheme: "VISA".into(),
+            entry_mode: EntryMode::Chip,
+            aid: None,
+            app_label: None,
+            cryptogram: None,
+            cvm,
+        };
+        let mut pin = t.clone();
+        let approve = |cvm| TxnEvent::Approved {
+            approval: Approval {
+                card: Some(card(cvm)),
+                ..Approval::default()
+            },
+            resolution: None,
+        };
+        pin.apply(&approve(Cvm::PinVerified), now)?;
+        assert!(
+            pin.apply(&signed, now).is_err(),
+            "a PIN-verified sale takes no signature"
+        );
+        t.apply(&approve(Cvm::Signature), now)?;
+        let off_pad = TxnEvent::Signed {
+            signature: Signature {
+                width: 100,
+                height: 50,
+                strokes: vec![vec![[1, 1], [101, 49]]],
+            },
+        };
+        assert!(t.apply(&off_pad, now).is_err(), "points off the pad are refused");
+        t.apply(&signed, now)?;
+        assert_eq!(t.signature, Some(sig));
+        assert!(t.apply(&signed, now).is_err(), "signed once");
+        assert!(Signature::default().is_blank());
         Ok(())
     }
 

@@ -640,6 +640,7 @@ pub fn fill_for_benchmark(journal: &mut Journal, count: u64, batches: u32, start
             refunded: Money::zero(Currency::Hkd),
             voided_by: None,
             resolution: None,
+            signature: None,
         };
         let card = (means == PaymentMeans::Card).then(|| CardData {
             masked_pan,

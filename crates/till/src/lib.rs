@@ -885,7 +885,10 @@ impl Till {
     ) -> Result<TxnResult> {
         let step = complete(txn, original, ending, resolution, self.now())?;
         self.commit(&step.events)?;
-        let done = step.txns[0].clone();
+        let mut done = step.txns[0].clone();
+        if step.effects.iter().any(|e| matches!(e, Effect::PrintReceipts { .. })) {
+            done = self.signature(done).await?;
+        }
         let mut result = TxnResult {
             txn: done.clone(),
             notices: Vec::new(),
@@ -907,6 +910,45 @@ impl Till {
             }
         }
         Ok(result)
+    }
+
+    /// D4: when the card's CVM asks for a signature, the customer signs on the display; the
+    /// strokes are journaled with the sale and print on the merchant copy. A display that
+    /// cannot capture one (or a customer who cancels) leaves the paper signature line.
+    async fn signature(&self, txn: Transaction) -> Result<Transaction> {
+        let asks = txn.kind == TxnKind::Sale
+            && txn.status == TxnStatus::Approved
+            && txn
+                .approval
+                .as_ref()
+                .and_then(|a| a.card.as_ref())
+                .is_some_and(|c| c.cvm == Cvm::Signature);
+        if !asks {
+            return Ok(txn);
+        }
+        let l = self.localizer();
+        let request = DisplaySnapshot::Signature {
+            total: l.money(txn.total()),
+            prompt: l.text("display-sign-here", &[]),
+            clear: l.text("display-sign-clear", &[]),
+            done: l.text("display-sign-done", &[]),
+        };
+        self.progress.progress(Progress::SignatureRequired);
+        let signature = match self.devices.display.capture_signature(&request).await {
+            Ok(Some(s)) if !s.is_blank() && s.is_valid() => s,
+            _ => return Ok(txn),
+        };
+        let event = TxnEvent::Signed { signature };
+        let mut signed = txn.clone();
+        signed.apply(&event, self.now())?;
+        self.commit(&[Event {
+            at: self.now(),
+            body: EventBody::Txn {
+                id: txn.id.clone(),
+                event,
+            },
+        }])?;
+        Ok(signed)
     }
 
     /// Receipts and display for a transaction approved through recovery.

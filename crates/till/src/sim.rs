@@ -475,11 +475,18 @@ impl ReceiptPrinter for SimPrinter {
 #[derive(Debug, Default)]
 pub struct SimDisplay {
     shown: Mutex<Vec<DisplaySnapshot>>,
+    signatures: Mutex<std::collections::VecDeque<Option<Signature>>>,
 }
 
 impl SimDisplay {
     pub fn shown(&self) -> Vec<DisplaySnapshot> {
         lock(&self.shown).clone()
+    }
+
+    /// What the "customer" does at the next signature request: sign (`Some`) or cancel.
+    /// With nothing queued the display cannot capture one, like a pole display.
+    pub fn push_signature(&self, signature: Option<Signature>) {
+        lock(&self.signatures).push_back(signature);
     }
 }
 
@@ -488,6 +495,11 @@ impl CustomerDisplay for SimDisplay {
     async fn show(&self, snapshot: &DisplaySnapshot) -> Result<(), DeviceError> {
         lock(&self.shown).push(snapshot.clone());
         Ok(())
+    }
+
+    async fn capture_signature(&self, request: &DisplaySnapshot) -> Result<Option<Signature>, DeviceError> {
+        self.show(request).await?;
+        Ok(lock(&self.signatures).pop_front().flatten())
     }
 }
 

@@ -82,7 +82,9 @@ pub fn lines(snapshot: &DisplaySnapshot) -> (String, String) {
     match snapshot {
         DisplaySnapshot::Idle { text } | DisplaySnapshot::ThankYou { text } => (fit(text, false), fit("", false)),
         DisplaySnapshot::Amount { total, labels, .. } => (fit(&labels[2], false), fit(total, true)),
-        DisplaySnapshot::QrToScan { total, prompt, .. } => (fit(prompt, false), fit(total, true)),
+        DisplaySnapshot::QrToScan { total, prompt, .. } | DisplaySnapshot::Signature { total, prompt, .. } => {
+            (fit(prompt, false), fit(total, true))
+        }
         DisplaySnapshot::Prompt { text } | DisplaySnapshot::Result { text, .. } => {
             // Two lines of a longer prompt, broken at the 20th column.
             let first = fit(text, false);

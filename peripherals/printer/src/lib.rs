@@ -48,7 +48,7 @@ pub use error::PrinterError;
 pub use font::Glyphs;
 pub use interpret::{Interpreter, Page, Sensors, Settings, interpret};
 pub use profile::{CELL_H, CELL_W, ChineseMode, LINE_PITCH, Paper, Profile};
-pub use render::{doc_text, encode_text, is_wide, render, test_page};
+pub use render::{doc_text, encode_text, is_wide, render, signature_image, test_page};
 pub use transport::{Connection, FlowControl, Link, StreamLink};
 pub use virtual_printer::{VirtualDevice, VirtualPrinter};
 

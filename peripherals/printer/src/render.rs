@@ -457,6 +457,13 @@ pub fn render(doc: &ReceiptDoc, profile: &Profile) -> Vec<u8> {
             }
             Line::Qr { data } => out.qr(data),
             Line::Barcode { data } => out.barcode(data),
+            Line::Signature { signature } => {
+                out.set_size(Size::Normal);
+                out.set_align(Align::Center);
+                let image = signature_image(signature, profile.dots() * 3 / 4, 160);
+                out.raster(&image, 0, image.width().div_ceil(8));
+                out.bytes.push(LF);
+            }
             Line::Cut => {
                 out.set_size(Size::Normal);
                 out.set_align(Align::Left);
@@ -472,6 +479,33 @@ pub fn render(doc: &ReceiptDoc, profile: &Profile) -> Vec<u8> {
     out.set_size(Size::Normal);
     out.set_align(Align::Left);
     out.bytes
+}
+
+/// A signature's strokes drawn into an image at most `max_w` x `max_h` dots, keeping its
+/// aspect, with lines two dots wide so they survive thermal printing.
+pub fn signature_image(signature: &till_domain::Signature, max_w: usize, max_h: usize) -> Bitmap {
+    let (sw, sh) = (f64::from(signature.width.max(1)), f64::from(signature.height.max(1)));
+    let scale = (max_w as f64 / sw).min(max_h as f64 / sh);
+    let (w, h) = (((sw * scale) as usize).max(8), ((sh * scale) as usize).max(2));
+    let mut image = Bitmap::new(w.div_ceil(8) * 8, h);
+    let mut dot = |x: f64, y: f64| {
+        let (x, y) = (x.round().max(0.0) as usize, y.round().max(0.0) as usize);
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            image.set((x + dx).min(w - 1), (y + dy).min(h - 1), true);
+        }
+    };
+    for stroke in &signature.strokes {
+        for pair in stroke.windows(2) {
+            let (x0, y0) = (f64::from(pair[0][0]) * scale, f64::from(pair[0][1]) * scale);
+            let (x1, y1) = (f64::from(pair[1][0]) * scale, f64::from(pair[1][1]) * scale);
+            let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as usize;
+            for i in 0..=steps {
+                let t = i as f64 / steps as f64;
+                dot(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+            }
+        }
+    }
+    image
 }
 
 /// A test page: the profile, every way text goes out, a QR code and a barcode.

@@ -1,7 +1,7 @@
 use crate::support::*;
 use till::{Credentials, RecoveryKind, SaleInput, TillError};
 use till_domain::ports::{DisplaySnapshot, HostCommand, PrinterStatus};
-use till_domain::{Cvm, DomainError, EntryMode, PaymentMeans, TxnKind, TxnStatus};
+use till_domain::{Cvm, DomainError, EntryMode, PaymentMeans, Signature, TxnKind, TxnStatus};
 use till_journal::HistoryQuery;
 
 #[tokio::test]
@@ -72,6 +72,64 @@ async fn t1_signature_and_contactless_cvm_lines() -> TestResult {
     assert_eq!(
         swiped.txn.decline.map(|d| d.message_id),
         Some("decline-insert-chip".to_owned())
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn d4_signature_on_the_display_is_journaled_and_printed_on_the_merchant_copy() -> TestResult {
+    let r = rig();
+    // A "Z" drawn on a 400 x 200 pad.
+    let signed = Signature {
+        width: 400,
+        height: 200,
+        strokes: vec![vec![[20, 20], [380, 20], [20, 180], [380, 180]]],
+    };
+    r.sims.display.push_signature(Some(signed.clone()));
+    let res = r.sale(2052, PaymentMeans::Card).await?;
+    assert_eq!(res.txn.signature.as_ref(), Some(&signed));
+    assert!(
+        r.sims
+            .display
+            .shown()
+            .iter()
+            .any(|s| matches!(s, DisplaySnapshot::Signature { prompt, .. } if prompt == "Please sign below")),
+        "the display was asked for a signature"
+    );
+    // Kept with the sale: the journal's row has it, and a reprint prints it again.
+    let stored = r.till.history(HistoryQuery::default())?;
+    assert_eq!(stored[0].signature.as_ref(), Some(&signed));
+    let printed = r.sims.printer.printed();
+    assert!(
+        !printed[0].contains("X____"),
+        "a captured signature replaces the paper line"
+    );
+    // The Z's top and bottom strokes are full rows of the drawing (a masked PAN has 12 stars).
+    let drawn = |copy: &str| copy.lines().filter(|l| l.matches('*').count() >= 20).count();
+    assert_eq!(drawn(&printed[0]), 2, "the merchant copy draws the strokes:\n{}", printed[0]);
+    assert_eq!(drawn(&printed[1]), 0, "the customer copy has no signature");
+    // The journal re-folds with the signature event (verify fails on any drift).
+    assert!(r.till.verify_journal()?.events > 0);
+
+    // The customer cancels: the paper line stays; a display that cannot capture, the same.
+    r.sims.display.push_signature(None);
+    let unsigned = r.sale(2152, PaymentMeans::Card).await?;
+    assert_eq!(unsigned.txn.signature, None);
+    // A signature outside its own pad is refused (not stored), and the sale stands.
+    r.sims.display.push_signature(Some(Signature {
+        width: 10,
+        height: 10,
+        strokes: vec![vec![[0, 0], [50, 50]]],
+    }));
+    let bad = r.sale(2252, PaymentMeans::Card).await?;
+    assert_eq!((bad.txn.status, bad.txn.signature), (TxnStatus::Approved, None));
+    // A PIN-verified sale never asks.
+    let before = r.sims.display.shown().len();
+    r.sale(2000, PaymentMeans::Card).await?;
+    assert!(
+        !r.sims.display.shown()[before..]
+            .iter()
+            .any(|s| matches!(s, DisplaySnapshot::Signature { .. }))
     );
     Ok(())
 }

@@ -42,3 +42,45 @@ async fn readme_receipts_are_what_the_virtual_printer_draws() -> TestResult {
     }
     Ok(())
 }
+
+/// D4: the signature the customer drew on the display prints as an image on the merchant copy:
+/// a horizontal stroke across the pad is a long run of black dots on one row of the page.
+#[tokio::test]
+async fn a_captured_signature_prints_as_an_image() -> TestResult {
+    use till_domain::Signature;
+    use till_domain::receipt::{Line, ReceiptDoc, Text};
+    let signature = Signature {
+        width: 400,
+        height: 100,
+        strokes: vec![vec![[0, 50], [400, 50]], vec![[200, 0], [200, 100]]],
+    };
+    let doc = ReceiptDoc {
+        lines: vec![
+            Line::Left {
+                text: Text::Raw("MERCHANT COPY".into()),
+            },
+            Line::Signature { signature },
+            Line::Cut,
+        ],
+    };
+    let printer = VirtualPrinter::new(Profile::new(Paper::Mm80, ChineseMode::Gb18030), None);
+    printer.print(&doc).await?;
+    let page = printer.last_page().ok_or("a page")?;
+    assert!(page.text.contains("[image"), "{}", page.text);
+    let image = &page.image;
+    let longest_row = (0..image.height())
+        .map(|y| (0..image.width()).filter(|x| image.get(*x, y)).count())
+        .max()
+        .unwrap_or(0);
+    // 3/4 of the 576-dot line: the stroke spans the image's width.
+    assert!(longest_row >= 400, "longest black row {longest_row} dots");
+    let column = (0..image.width())
+        .map(|x| (0..image.height()).filter(|y| image.get(x, *y)).count())
+        .max()
+        .unwrap_or(0);
+    assert!(column >= 100, "the vertical stroke is {column} dots tall");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/receipts");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("signature.png"), page.on_paper().to_png()?)?;
+    Ok(())
+}
