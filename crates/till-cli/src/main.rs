@@ -384,6 +384,9 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     if let Some((_, terminal)) = &zvt_demo {
         devices.terminal = terminal.clone();
     }
+    if let Some(display) = till_devices::display(&dir, &till_devices::display_section(&dir)?).await? {
+        devices.display = display;
+    }
     let till = Till::open_dir(&dir, devices, opts)?;
     let recovered = till.recover().await?;
     out.recovered(&recovered);

@@ -1,14 +1,15 @@
 //! The till's devices as configured in DATA_DIR/till.toml, shared by every front end (the
 //! `till` command line and the cashier app): a section that names a real device opens it —
-//! `[printer]` an ESC/POS printer, `[terminal]` a ZVT PIN pad, `[host]` the back office —
-//! and every other device is the simulator. Without till.toml's sections this is the demo
+//! `[printer]` an ESC/POS printer, `[terminal]` a ZVT PIN pad, `[host]` the back office,
+//! `[display]` the customer screen or a pole display — and every other device is the simulator. Without till.toml's sections this is the demo
 //! till: every device simulated, the virtual printer keeping its pages in DATA_DIR/printer.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use till::{Devices, Sims, TillError};
-use till_domain::ports::{DeviceError, PaymentTerminal, ReceiptPrinter};
+use till_display::{PoleDisplay, PoleProfile, SlintDisplay, SlintDisplayConfig};
+use till_domain::ports::{CustomerDisplay, DeviceError, PaymentTerminal, ReceiptPrinter};
 use till_printer::{ConnectionConfig, PrinterConfig};
 use till_sync::{HttpHost, SyncError};
 use till_terminal::TerminalConfig;
@@ -89,6 +90,12 @@ pub struct Assembled {
     pub host: Option<Arc<HttpHost>>,
 }
 
+/// The back office's address when the till is enrolled.
+pub fn host_url(dir: &Path) -> Result<Option<String>, TillError> {
+    let section: HostSection = till::store::load_section(dir, "host")?;
+    Ok(section.url.filter(|_| section.token.is_some()))
+}
+
 /// Every device of the till in `dir`: the configured ones, the simulators in `sims` for the
 /// rest (a demo or a test plays the customer through them).
 pub fn assemble(dir: &Path, sims: &Sims, currency_numeric: u16, columns: usize) -> Result<Assembled, TillError> {
@@ -102,4 +109,87 @@ pub fn assemble(dir: &Path, sims: &Sims, currency_numeric: u16, columns: usize) 
         devices.host = h.clone();
     }
     Ok(Assembled { devices, host })
+}
+
+/// `[display]` in till.toml: the customer-facing display.
+///
+/// ```toml
+/// [display]
+/// kind = "screen"          # the Slint customer screen (till-display), supervised
+/// fullscreen = true        # else a window; position = "1920,0" puts it on the second monitor
+/// # kind = "pole", port = "/dev/ttyUSB1", baud = 9600, commands = "esc-pos", charset = "big5"
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DisplaySection {
+    /// No display attached: snapshots are only recorded (the demo's default).
+    #[default]
+    None,
+    Screen {
+        /// The `till-display` binary (default: beside this program, or $OPENTILL_DISPLAY_BIN).
+        #[serde(default)]
+        program: Option<PathBuf>,
+        #[serde(default)]
+        fullscreen: bool,
+        /// Top-left corner `X,Y` of the window: which monitor it opens on.
+        #[serde(default)]
+        position: Option<String>,
+        /// Window size `WxH` when not full-screen.
+        #[serde(default)]
+        size: Option<String>,
+    },
+    Pole {
+        port: String,
+        #[serde(default = "default_baud")]
+        baud: u32,
+        #[serde(flatten, default)]
+        profile: PoleProfile,
+    },
+}
+
+fn default_baud() -> u32 {
+    9600
+}
+
+/// The `[display]` section.
+pub fn display_section(dir: &Path) -> Result<DisplaySection, TillError> {
+    till::store::load_section(dir, "display")
+}
+
+/// Opens the customer display a section names; `None` for no display. The Slint screen is
+/// spawned and supervised (restarted if it dies, closed with the till); its log goes to
+/// DATA_DIR/display.log. Call within a tokio runtime.
+pub async fn display(dir: &Path, section: &DisplaySection) -> Result<Option<Arc<dyn CustomerDisplay>>, TillError> {
+    let device = |error| TillError::Device {
+        device: "display",
+        error,
+    };
+    match section {
+        DisplaySection::None => Ok(None),
+        DisplaySection::Screen {
+            program,
+            fullscreen,
+            position,
+            size,
+        } => {
+            let mut config = SlintDisplayConfig::new(SlintDisplayConfig::locate(program.as_deref()).map_err(device)?);
+            config.args = if *fullscreen {
+                vec!["--fullscreen".to_owned()]
+            } else {
+                vec!["--windowed".to_owned()]
+            };
+            if let Some(p) = position {
+                config.args.extend(["--position".to_owned(), p.clone()]);
+            }
+            if let (Some(s), false) = (size, *fullscreen) {
+                config.args.extend(["--size".to_owned(), s.clone()]);
+            }
+            config.stderr_log = Some(dir.join("display.log"));
+            Ok(Some(Arc::new(SlintDisplay::start(config))))
+        }
+        DisplaySection::Pole { port, baud, profile } => {
+            let pole = PoleDisplay::open(port, *baud, *profile).await.map_err(device)?;
+            Ok(Some(Arc::new(pole)))
+        }
+    }
 }
