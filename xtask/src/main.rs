@@ -20,6 +20,22 @@ const PACKAGES: &[&str] = &[
     "libv4l-dev",
     "python3-venv",
     "chromium",
+    // The cashier app (src-tauri): WebKitGTK and its siblings. Node and npm come with the
+    // machine (Node 20 / npm 11); Debian's npm 9 would fight them, so it is not asked for.
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libsoup-3.0-dev",
+    "librsvg2-dev",
+    // The customer screen (Slint, X11 backend, software renderer) and the end-to-end tests of
+    // both screens: a virtual X server, Debian's WebKitWebDriver for tauri-driver, screenshots
+    // (ImageMagick's `import`) and real pointer events (xdotool).
+    "libxkbcommon-x11-dev",
+    "libfontconfig1-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "imagemagick",
+    "xdotool",
 ];
 
 fn installed(pkg: &str) -> bool {
@@ -126,8 +142,60 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
+/// The cashier app's UI (ui/ -> ui/dist, which src-tauri embeds): `npm ci` when its packages
+/// are missing or older than the lock file, then `npm run build` (type check + vite, ~3 s).
+fn build_ui() -> Result<(), String> {
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
+    let npm = |args: &[&str]| -> Result<(), String> {
+        eprintln!("xtask: npm {} (in ui/)", args.join(" "));
+        let status = Command::new("npm")
+            .args(args)
+            .current_dir(&ui)
+            .status()
+            .map_err(|e| format!("npm: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("npm {} failed in ui/", args.join(" ")))
+        }
+    };
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(&ui.join("node_modules/.package-lock.json"));
+    if installed.is_none() || installed < modified(&ui.join("package-lock.json")) {
+        npm(&["ci", "--no-audit", "--no-fund"])?;
+    }
+    npm(&["run", "build"])
+}
+
+/// `cargo xtask run`: the cashier app on the demo till (every device simulated).
+/// `--cli` (or the CLI demo's own `--script` / `--zvt`): the command-line demo instead.
 fn run(args: &[String]) -> Result<(), String> {
     ensure_packages()?;
+    let cli = args
+        .iter()
+        .any(|a| matches!(a.as_str(), "--cli" | "--script" | "--zvt"));
+    let dir = std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "target/demo-till".to_owned());
+    if !cli {
+        build_ui()?;
+        // The customer screen opens beside the cashier's, from beside the app binary.
+        cargo(
+            &["build", "--quiet", "-p", "till-display", "--bin", "till-display"],
+            &[],
+        )?;
+        let mut a = vec![
+            "run",
+            "--quiet",
+            "-p",
+            "opentill-app",
+            "--",
+            "--data-dir",
+            &dir,
+            "--customer-display",
+        ];
+        a.extend(args.iter().map(String::as_str));
+        return cargo(&a, &[]);
+    }
+    let args: Vec<String> = args.iter().filter(|a| *a != "--cli").cloned().collect();
     if args.iter().any(|a| a == "--zvt") {
         // The demo spawns the ZVT terminal simulator from beside the till binary.
         cargo(
@@ -135,7 +203,6 @@ fn run(args: &[String]) -> Result<(), String> {
             &[],
         )?;
     }
-    let dir = std::env::var("TILL_DATA_DIR").unwrap_or_else(|_| "target/demo-till".to_owned());
     let mut a = vec![
         "run",
         "--quiet",
@@ -240,6 +307,10 @@ fn test(args: &[String]) -> Result<(), String> {
     let iterations = if long { "10000" } else { "200" };
     let env = [("OPENTILL_CRASH_ITERATIONS", iterations)];
     cargo(&["fmt", "--all", "--check"], &[])?;
+    // The app embeds ui/dist when it compiles, and its end-to-end tests drive it through
+    // tauri-driver: both before the first cargo build.
+    build_ui()?;
+    tauri_driver()?;
     cargo(
         &[
             "clippy",
@@ -258,6 +329,27 @@ fn test(args: &[String]) -> Result<(), String> {
     portal_browser()?;
     qriskit_oracle()?;
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
+}
+
+/// tauri-driver (crates.io) where the app's end-to-end harness looks for it: target/tools.
+fn tauri_driver() -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools");
+    if root.join("bin/tauri-driver").exists() {
+        return Ok(());
+    }
+    let root = root.to_string_lossy().into_owned();
+    cargo(
+        &[
+            "install",
+            "tauri-driver",
+            "--version",
+            "2.1.0",
+            "--locked",
+            "--root",
+            &root,
+        ],
+        &[],
+    )
 }
 
 /// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing and the TLV
@@ -309,7 +401,16 @@ fn bench(args: &[String]) -> Result<(), String> {
     cargo(&["bench", "-p", "till-host", "--bench", "sync"], &[])?;
     // rqrr measured beside rxing in the same run.
     let scanner = ["bench", "-p", "till-scanner", "--bench", "scanner", "--features=rqrr"];
-    cargo(&scanner, &[])
+    cargo(&scanner, &[])?;
+    // The cashier app against the floor (a bare Tauri window), both in the dev profile the app
+    // is run and tested in; the bench finds tauri-floor beside the app binary. Under its own
+    // Xvfb; logs in with xdotool.
+    build_ui()?;
+    cargo(&["build", "-p", "tauri-floor"], &[])?;
+    cargo(
+        &["bench", "-p", "opentill-app", "--bench", "app", "--profile", "dev"],
+        &[],
+    )
 }
 
 /// `cargo xtask host [--stop] [till-host serve flags]`: a local PostgreSQL of its own (Debian's
@@ -417,7 +518,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("host") => host(&args[1..]),
-        _ => Err("usage: cargo xtask run [--script] | test [--long] | bench [--quick] | host [--stop]".to_owned()),
+        _ => Err(
+            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop]"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 //! - **Localised at the edge.** Errors carry message ids; receipts are resolved in the till's
 //!   language with bilingual labels just before printing.
 
+mod app;
 pub mod clock;
 pub mod error;
 pub mod sim;

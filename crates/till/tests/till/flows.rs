@@ -106,7 +106,12 @@ async fn d4_signature_on_the_display_is_journaled_and_printed_on_the_merchant_co
     );
     // The Z's top and bottom strokes are full rows of the drawing (a masked PAN has 12 stars).
     let drawn = |copy: &str| copy.lines().filter(|l| l.matches('*').count() >= 20).count();
-    assert_eq!(drawn(&printed[0]), 2, "the merchant copy draws the strokes:\n{}", printed[0]);
+    assert_eq!(
+        drawn(&printed[0]),
+        2,
+        "the merchant copy draws the strokes:\n{}",
+        printed[0]
+    );
     assert_eq!(drawn(&printed[1]), 0, "the customer copy has no signature");
     // The journal re-folds with the signature event (verify fails on any drift).
     assert!(r.till.verify_journal()?.events > 0);

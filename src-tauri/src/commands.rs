@@ -1,0 +1,149 @@
+//! The commands the UI calls: each one line over the shell (one till call, converted).
+//! Inputs and outputs are in `dto`; every error is `{code, message_id, args}`.
+
+use std::sync::Arc;
+
+use tauri::State;
+
+use crate::dto::{self, Res};
+use crate::shell::Shell;
+
+type S<'a> = State<'a, Arc<Shell>>;
+
+#[tauri::command]
+pub fn app_info(shell: S<'_>) -> dto::AppInfo {
+    shell.info()
+}
+
+#[tauri::command]
+pub async fn status(shell: S<'_>) -> Res<dto::Status> {
+    Ok(shell.status_now().await)
+}
+
+#[tauri::command]
+pub fn login(shell: S<'_>, operator: String, pin: String) -> Res<dto::SessionOut> {
+    shell.login(dto::CredentialsIn { operator, pin })
+}
+
+#[tauri::command]
+pub fn change_pin(shell: S<'_>, input: dto::PinChangeIn) -> Res<()> {
+    shell.change_pin(input)
+}
+
+#[tauri::command]
+pub fn logout(shell: S<'_>) {
+    shell.logout();
+}
+
+#[tauri::command]
+pub fn session(shell: S<'_>) -> Option<dto::SessionOut> {
+    shell.session()
+}
+
+#[tauri::command]
+pub fn set_lang(shell: S<'_>, lang: String) -> Res<dto::AppInfo> {
+    shell.set_lang(&lang)
+}
+
+#[tauri::command]
+pub fn quote(shell: S<'_>, input: dto::AmountsIn) -> Res<dto::Quote> {
+    shell.quote(&input)
+}
+
+#[tauri::command]
+pub async fn sale(shell: S<'_>, input: dto::SaleIn) -> Res<dto::Outcome> {
+    shell.sale(input).await
+}
+
+#[tauri::command]
+pub async fn cancel(shell: S<'_>) -> Res<()> {
+    shell.cancel().await
+}
+
+#[tauri::command]
+pub async fn void(shell: S<'_>, input: dto::VoidIn) -> Res<dto::Outcome> {
+    shell.void(input).await
+}
+
+#[tauri::command]
+pub async fn refund(shell: S<'_>, input: dto::RefundIn) -> Res<dto::Outcome> {
+    shell.refund(input).await
+}
+
+#[tauri::command]
+pub fn history(shell: S<'_>, input: dto::HistoryIn) -> Res<Vec<dto::Txn>> {
+    shell.history(&input)
+}
+
+#[tauri::command]
+pub async fn reprint(shell: S<'_>, trace: String) -> Res<dto::Outcome> {
+    shell.reprint(&trace).await
+}
+
+#[tauri::command]
+pub async fn receipt_preview(shell: S<'_>, trace: String) -> Res<Vec<dto::Paper>> {
+    shell.receipt_preview(&trace).await
+}
+
+#[tauri::command]
+pub async fn last_receipts(shell: S<'_>) -> Res<Vec<dto::Paper>> {
+    Ok(shell.last_receipts().await)
+}
+
+#[tauri::command]
+pub fn totals(shell: S<'_>) -> Res<dto::Totals> {
+    shell.totals()
+}
+
+#[tauri::command]
+pub async fn x_report(shell: S<'_>) -> Res<dto::ReportOut> {
+    shell.x_report().await
+}
+
+#[tauri::command]
+pub async fn settle(shell: S<'_>) -> Res<dto::ReportOut> {
+    shell.settle().await
+}
+
+#[tauri::command]
+pub async fn balance(shell: S<'_>) -> Res<dto::Balance> {
+    shell.balance().await
+}
+
+#[tauri::command]
+pub fn operators(shell: S<'_>) -> Res<Vec<dto::OperatorOut>> {
+    shell.operators()
+}
+
+#[tauri::command]
+pub fn add_operator(shell: S<'_>, input: dto::OperatorIn) -> Res<Vec<dto::OperatorOut>> {
+    shell.add_operator(&input)
+}
+
+#[tauri::command]
+pub fn remove_operator(shell: S<'_>, id: String) -> Res<Vec<dto::OperatorOut>> {
+    shell.remove_operator(&id)
+}
+
+#[tauri::command]
+pub fn set_refund_pin(shell: S<'_>, input: dto::PinChangeIn) -> Res<()> {
+    shell.set_refund_pin(&input)
+}
+
+#[tauri::command]
+pub fn set_copies(shell: S<'_>, copies: dto::Copies) -> Res<dto::AppInfo> {
+    shell.set_copies(copies)
+}
+
+#[tauri::command]
+pub async fn test_device(shell: S<'_>, device: String) -> Res<dto::DeviceTest> {
+    shell.test_device(&device).await
+}
+
+/// The UI says a screen is rendered and its handlers attached. With `OPENTILL_BENCH_READY=1`
+/// (the launch bench) the first time of each screen is printed with CLOCK_MONOTONIC, the same
+/// line as tools/tauri-floor prints.
+#[tauri::command]
+pub fn ui_ready(screen: String) {
+    crate::events::ready_line(&screen);
+}

@@ -1,0 +1,421 @@
+//! The devices of the app's till, assembled from `DATA_DIR/till.toml` as the CLI does (the
+//! configured printer, PIN pad and host; simulators for the rest), plus what only a screen
+//! needs: the camera preview, the customer display mirrored to the cashier, a cancel button
+//! that reaches the scanner, and a simulated customer who takes a moment at the PIN pad.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use till::{Devices, Sims, TillError};
+use till_domain::ports::*;
+use till_domain::{Money, TraceNo};
+use till_printer::{ConnectionConfig, PrinterConfig, Profile};
+use till_scanner::{FrameCodes, FrameSource, ImageFiles, LumaFrame, Rxing, ScanError, Scanner};
+
+use crate::events::Ui;
+
+/// The Cancel button: armed when a flow starts, pulled by the cashier. Devices that wait for
+/// the customer (the scanner, the simulated PIN pad) give up when it is pulled.
+#[derive(Debug, Default)]
+pub struct CancelSignal {
+    pulled: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl CancelSignal {
+    pub fn arm(&self) {
+        self.pulled.store(false, Ordering::SeqCst);
+    }
+
+    pub fn pull(&self) {
+        self.pulled.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_pulled(&self) -> bool {
+        self.pulled.load(Ordering::SeqCst)
+    }
+
+    /// Waits `d`; true if the cashier cancelled meanwhile.
+    pub async fn wait(&self, d: Duration) -> bool {
+        let notified = self.notify.notified();
+        if self.is_pulled() {
+            return true;
+        }
+        tokio::select! {
+            () = notified => true,
+            () = tokio::time::sleep(d) => self.is_pulled(),
+        }
+    }
+}
+
+/// What the app keeps of its devices besides the till's ports.
+#[derive(Clone)]
+pub struct Assembled {
+    pub devices: Devices,
+    pub cancel: Arc<CancelSignal>,
+    /// The printer's profile, for receipt previews drawn exactly as this printer prints.
+    pub profile: Profile,
+    pub printer_name: String,
+    pub terminal_name: String,
+    pub camera_dir: PathBuf,
+    pub host_name: String,
+    /// The enrolled back office, if any; `None`: the demo's in-process host.
+    pub host_enrolled: bool,
+}
+
+impl std::fmt::Debug for Assembled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assembled")
+            .field("printer", &self.printer_name)
+            .field("terminal", &self.terminal_name)
+            .finish()
+    }
+}
+
+/// Pace of the simulated customer at the PIN pad (`OPENTILL_SIM_PACE_MS`, default 700 ms).
+fn pace() -> Duration {
+    let ms = std::env::var("OPENTILL_SIM_PACE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(700);
+    Duration::from_millis(ms)
+}
+
+/// The devices of `dir`'s till. `customer_display`: open the Slint customer screen in a window
+/// when till.toml names no display (the demo's `--customer-display`).
+pub async fn assemble(
+    dir: &Path,
+    config: &till_domain::TillConfig,
+    ui: &Ui,
+    customer_display: bool,
+) -> Result<Assembled, TillError> {
+    let columns = 48;
+    let clock: Arc<dyn till::Clock> = Arc::new(till::SystemClock);
+    let sims = Sims::open(Some(&dir.join("sim")), clock, config.currency, columns)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let mut devices = sims.devices();
+    let cancel = Arc::new(CancelSignal::default());
+
+    let mut printer: PrinterConfig = till::store::load_section(dir, "printer")?;
+    if let ConnectionConfig::Virtual {
+        save_dir: save_dir @ None,
+    } = &mut printer.connection
+    {
+        *save_dir = Some(dir.join("printer"));
+    }
+    let opened = printer
+        .open(dir, columns)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let profile = printer
+        .profile(dir, columns)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let printer_name = match printer.connection(dir) {
+        None => "virtual".to_owned(),
+        Some(c) => format!("{c:?}"),
+    };
+    devices.printer = opened.port;
+
+    let terminal: till_terminal::TerminalConfig = till::store::load_section(dir, "terminal")?;
+    let terminal_name;
+    match terminal
+        .open(config.currency.numeric())
+        .map_err(|e| TillError::Config(e.to_string()))?
+    {
+        Some(t) => {
+            terminal_name = "zvt".to_owned();
+            devices.terminal = t;
+        }
+        None => {
+            terminal_name = "simulator".to_owned();
+            devices.terminal = Arc::new(PacedTerminal {
+                inner: sims.terminal.clone(),
+                pace: pace(),
+                cancel: cancel.clone(),
+            });
+        }
+    }
+
+    let camera_dir = std::env::var_os("OPENTILL_CAMERA_FRAMES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("camera"));
+    std::fs::create_dir_all(&camera_dir).map_err(|e| TillError::Config(format!("{}: {e}", camera_dir.display())))?;
+    let frames = FolderCamera::new(camera_dir.clone(), ui.clone());
+    devices.scanner = Arc::new(CancellableScanner {
+        inner: Scanner::new(FrameCodes::new(frames, Rxing::live())),
+        cancel: cancel.clone(),
+        ui: ui.clone(),
+    });
+
+    let section = match till_devices::display_section(dir)? {
+        till_devices::DisplaySection::None if customer_display => till_devices::DisplaySection::Screen {
+            program: None,
+            fullscreen: false,
+            position: None,
+            size: None,
+        },
+        other => other,
+    };
+    let inner = till_devices::display(dir, &section)
+        .await?
+        .unwrap_or_else(|| devices.display.clone());
+    devices.display = Arc::new(MirroredDisplay { inner, ui: ui.clone() });
+
+    let (host_name, host_enrolled) = match till_devices::host(dir)? {
+        Some(link) => {
+            devices.host = link;
+            (till_devices::host_url(dir)?.unwrap_or_default(), true)
+        }
+        None => ("demo".to_owned(), false),
+    };
+
+    Ok(Assembled {
+        devices,
+        cancel,
+        profile,
+        printer_name,
+        terminal_name,
+        camera_dir,
+        host_name,
+        host_enrolled,
+    })
+}
+
+/// Collects the progress a device reports, to pass it on at the customer's pace.
+#[derive(Default)]
+struct Steps(Mutex<Vec<Progress>>);
+
+impl ProgressSink for Steps {
+    fn progress(&self, p: Progress) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(p);
+    }
+}
+
+/// The in-process simulated terminal answers at once; a customer does not. This one waits for
+/// the simulated customer to present the card (the cashier may cancel until then: the terminal
+/// answers "cancelled" and has done nothing), then passes each prompt on after a moment.
+struct PacedTerminal {
+    inner: Arc<SimTerminalPort>,
+    pace: Duration,
+    cancel: Arc<CancelSignal>,
+}
+
+type SimTerminalPort = till::SimTerminal;
+
+impl PacedTerminal {
+    /// The customer reaches for the card; true if the cashier cancelled first.
+    async fn present(&self, progress: &dyn ProgressSink) -> bool {
+        progress.progress(Progress::PresentCard);
+        self.cancel.wait(self.pace * 2).await
+    }
+
+    async fn replay(&self, steps: Steps, progress: &dyn ProgressSink) {
+        let steps = steps.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in steps.into_iter().filter(|s| *s != Progress::PresentCard) {
+            progress.progress(s);
+            tokio::time::sleep(self.pace).await;
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentTerminal for PacedTerminal {
+    async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+        if self.present(progress).await {
+            return Ok(Outcome::Cancelled);
+        }
+        let steps = Steps::default();
+        let answer = self.inner.authorize(req, &steps).await;
+        self.replay(steps, progress).await;
+        answer
+    }
+
+    async fn void(
+        &self,
+        req: &CardRequest,
+        original: &VoidTarget,
+        progress: &dyn ProgressSink,
+    ) -> Result<Outcome, DeviceError> {
+        progress.progress(Progress::Processing);
+        tokio::time::sleep(self.pace).await;
+        self.inner.void(req, original, progress).await
+    }
+
+    async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+        if self.present(progress).await {
+            return Ok(Outcome::Cancelled);
+        }
+        let steps = Steps::default();
+        let answer = self.inner.refund(req, &steps).await;
+        self.replay(steps, progress).await;
+        answer
+    }
+
+    async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
+        self.inner.reverse(trace, amount).await
+    }
+
+    async fn last_result(&self) -> Result<Option<LastResult>, DeviceError> {
+        self.inner.last_result().await
+    }
+
+    async fn end_of_day(&self) -> Result<till_domain::TerminalTotals, DeviceError> {
+        self.inner.end_of_day().await
+    }
+
+    async fn abort(&self) -> Result<(), DeviceError> {
+        self.cancel.pull();
+        self.inner.abort().await
+    }
+
+    async fn status(&self) -> Result<DeviceStatus, DeviceError> {
+        self.inner.status().await
+    }
+}
+
+/// The scanner, with the Cancel button: a wait for the customer's code ends when the cashier
+/// cancels (before anything was journaled: the scan comes first). Each code read is told to
+/// the UI, its last four characters only — a payment code is as good as money for a minute.
+struct CancellableScanner<S> {
+    inner: Scanner<S>,
+    cancel: Arc<CancelSignal>,
+    ui: Ui,
+}
+
+#[async_trait]
+impl<S: till_scanner::CodeSource> CodeScanner for CancellableScanner<S> {
+    async fn next_code(&self) -> Result<ScannedCode, DeviceError> {
+        let notified = self.cancel.notify.notified();
+        if self.cancel.is_pulled() {
+            return Err(DeviceError::Unavailable("cancelled".to_owned()));
+        }
+        self.ui.scanning(true);
+        let code = tokio::select! {
+            () = notified => Err(DeviceError::Unavailable("cancelled".to_owned())),
+            code = self.inner.next_code() => code,
+        };
+        self.ui.scanning(false);
+        if let Ok(c) = &code {
+            let tail: String = c
+                .text
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            self.ui.emit("scanner-code", &serde_json::json!({ "tail": tail }));
+        }
+        code
+    }
+}
+
+/// The customer display, mirrored to the cashier's screen: the merchant-QR view shows the
+/// code exactly as the customer sees it.
+struct MirroredDisplay {
+    inner: Arc<dyn CustomerDisplay>,
+    ui: Ui,
+}
+
+#[async_trait]
+impl CustomerDisplay for MirroredDisplay {
+    async fn show(&self, snapshot: &DisplaySnapshot) -> Result<(), DeviceError> {
+        let mut shown = serde_json::to_value(snapshot).unwrap_or_default();
+        if let DisplaySnapshot::QrToScan { payload, .. } = snapshot {
+            shown["svg"] = serde_json::Value::String(crate::preview::qr_svg(payload));
+        }
+        self.ui.emit("display", &shown);
+        self.inner.show(snapshot).await
+    }
+
+    async fn capture_signature(&self, request: &DisplaySnapshot) -> Result<Option<Signature>, DeviceError> {
+        self.ui.emit("display", request);
+        self.inner.capture_signature(request).await
+    }
+}
+
+/// A camera made of a folder: each frame is the folder's images in turn (`ImageFiles`), read
+/// again when they run out, or an empty grey frame when there are none — a camera with nothing
+/// in front of it. Drop a photo of a payment code in the folder and the till reads it. Every
+/// frame decoded is also sent to the screen, smaller, a few times a second: the live preview.
+struct FolderCamera {
+    dir: PathBuf,
+    files: Option<ImageFiles>,
+    interval: Duration,
+    last_preview: Option<Instant>,
+    ui: Ui,
+}
+
+/// Frames per second the folder camera delivers, and previews per second the screen gets.
+const CAMERA_FPS: u64 = 10;
+const PREVIEW_FPS: u64 = 4;
+/// Widest preview sent to the screen, in pixels.
+const PREVIEW_WIDTH: u32 = 320;
+
+impl FolderCamera {
+    fn new(dir: PathBuf, ui: Ui) -> FolderCamera {
+        FolderCamera {
+            dir,
+            files: None,
+            interval: Duration::from_millis(1000 / CAMERA_FPS),
+            last_preview: None,
+            ui,
+        }
+    }
+
+    fn grey() -> Result<LumaFrame, ScanError> {
+        LumaFrame::new(640, 480, vec![96; 640 * 480])
+    }
+
+    fn preview(&mut self, frame: &LumaFrame) {
+        let due = self
+            .last_preview
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(1000 / PREVIEW_FPS));
+        if !due {
+            return;
+        }
+        self.last_preview = Some(Instant::now());
+        if let Some(url) = crate::preview::frame_data_url(frame, PREVIEW_WIDTH) {
+            self.ui.emit("camera-frame", &serde_json::json!({ "png": url }));
+        }
+    }
+}
+
+impl FolderCamera {
+    /// The next image of the folder's current round; an unreadable one is skipped, as a
+    /// blurred frame would be.
+    fn next_image(&mut self) -> Option<LumaFrame> {
+        let files = self.files.as_mut()?;
+        for _ in 0..64 {
+            match files.next_frame() {
+                Ok(Some(f)) => return Some(f),
+                Ok(None) => return None,
+                Err(_) => {}
+            }
+        }
+        None
+    }
+}
+
+impl FrameSource for FolderCamera {
+    fn next_frame(&mut self) -> Result<Option<LumaFrame>, ScanError> {
+        std::thread::sleep(self.interval);
+        let frame = match self.next_image() {
+            Some(f) => f,
+            None => {
+                // The round is over: look at the folder again.
+                self.files = Some(ImageFiles::open(std::slice::from_ref(&self.dir))?.frames_per_image(3));
+                match self.next_image() {
+                    Some(f) => f,
+                    None => FolderCamera::grey()?,
+                }
+            }
+        };
+        self.preview(&frame);
+        Ok(Some(frame))
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the real `opentill` binary under Xvfb, driven over WebDriver
+//! (tauri-driver + WebKitWebDriver). How to write one: README.md next to this file.
+
+mod flows_after;
+mod flows_card;
+mod flows_qr;
+mod flows_screens;
+mod flows_session;
+mod flows_support;
+mod smoke;
+mod support;
