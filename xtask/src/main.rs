@@ -142,7 +142,7 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
-/// The cashier app's UI (ui/ -> ui/dist, which src-tauri embeds): `npm ci` when its packages
+/// The cashier app's UI (ui/ -> ui/dist, which src-tauri embeds): `npm install` of the locked versions when its packages
 /// are missing or older than the lock file, then `npm run build` (type check + vite, ~3 s).
 fn build_ui() -> Result<(), String> {
     let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
@@ -162,7 +162,10 @@ fn build_ui() -> Result<(), String> {
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(&ui.join("node_modules/.package-lock.json"));
     if installed.is_none() || installed < modified(&ui.join("package-lock.json")) {
-        npm(&["ci", "--no-audit", "--no-fund"])?;
+        // Not `npm ci`: npm 11 records only this platform's optional packages (rollup's and
+        // esbuild's native builds) in the lock, and `ci` then calls the lock out of sync.
+        // `install --no-save` installs the locked versions and leaves the lock as it is.
+        npm(&["install", "--no-save", "--no-audit", "--no-fund"])?;
     }
     npm(&["run", "build"])
 }
