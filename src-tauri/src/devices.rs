@@ -299,15 +299,7 @@ impl<S: till_scanner::CodeSource> CodeScanner for CancellableScanner<S> {
         };
         self.ui.scanning(false);
         if let Ok(c) = &code {
-            let tail: String = c
-                .text
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
+            let tail = last4(&c.text);
             self.ui.emit("scanner-code", &serde_json::json!({ "tail": tail }));
         }
         code
@@ -418,4 +410,10 @@ impl FrameSource for FolderCamera {
         self.preview(&frame);
         Ok(Some(frame))
     }
+}
+
+/// The last four characters of a code: all the screen ever shows of a payment code.
+pub fn last4(code: &str) -> String {
+    let skip = code.chars().count().saturating_sub(4);
+    code.chars().skip(skip).collect()
 }

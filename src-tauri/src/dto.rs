@@ -140,26 +140,13 @@ pub struct SaleIn {
     pub wallet: Option<String>,
 }
 
-pub fn wallet(id: &str) -> Option<QrScheme> {
-    [
-        QrScheme::Alipay,
-        QrScheme::WechatPay,
-        QrScheme::UnionPay,
-        QrScheme::Fps,
-        QrScheme::PayNow,
-        QrScheme::Other,
-    ]
-    .into_iter()
-    .find(|s| s.id() == id)
-}
-
 impl SaleIn {
     pub fn into_sale(self, till: &Till) -> Res<till::SaleInput> {
         let means = PaymentMeans::from_id(&self.means).ok_or_else(|| input("means", &self.means))?;
         let (amount, tip) = self.amounts.parse(till)?;
         let qr_scheme = match self.wallet.as_deref() {
             None | Some("") => None,
-            Some(w) => Some(wallet(w).ok_or_else(|| input("scheme", w))?),
+            Some(w) => Some(QrScheme::from_id(w).ok_or_else(|| input("scheme", w))?),
         };
         Ok(till::SaleInput {
             amount,

@@ -296,15 +296,7 @@ impl Shell {
                 let wait = tokio::time::timeout(Duration::from_secs(15), self.devices.devices.scanner.next_code());
                 match wait.await {
                     Ok(Ok(code)) => {
-                        let tail: String = code
-                            .text
-                            .chars()
-                            .rev()
-                            .take(4)
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .rev()
-                            .collect();
+                        let tail = crate::devices::last4(&code.text);
                         Ok(ok(format!("…{tail}")))
                     }
                     Ok(Err(e)) => Err(TillError::device("scanner")(e).into()),

@@ -334,19 +334,6 @@ fn means(text: &str) -> Result<PaymentMeans, TillError> {
     })
 }
 
-fn wallet(text: &str) -> Option<QrScheme> {
-    [
-        QrScheme::Alipay,
-        QrScheme::WechatPay,
-        QrScheme::UnionPay,
-        QrScheme::Fps,
-        QrScheme::PayNow,
-        QrScheme::Other,
-    ]
-    .into_iter()
-    .find(|s| s.id() == text)
-}
-
 async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
     // Decoders need no till.
     match &cli.cmd {
@@ -415,7 +402,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
                 amount,
                 tip,
                 means,
-                qr_scheme: w.as_deref().and_then(wallet),
+                qr_scheme: w.as_deref().and_then(QrScheme::from_id),
                 code: code.clone(),
             };
             Ok(out.txn(&till.sale(input).await?))

@@ -77,6 +77,20 @@ pub enum QrScheme {
 }
 
 impl QrScheme {
+    pub const ALL: [QrScheme; 6] = [
+        QrScheme::Alipay,
+        QrScheme::WechatPay,
+        QrScheme::UnionPay,
+        QrScheme::Fps,
+        QrScheme::PayNow,
+        QrScheme::Other,
+    ];
+
+    /// The scheme of an id (`alipay`, `wechat-pay`, …), as the CLI and the app take it.
+    pub fn from_id(id: &str) -> Option<QrScheme> {
+        QrScheme::ALL.into_iter().find(|s| s.id() == id)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             QrScheme::Alipay => "alipay",
