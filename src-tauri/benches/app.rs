@@ -54,12 +54,7 @@ fn workspace() -> PathBuf {
 }
 
 fn out_dir() -> Result<PathBuf, Error> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    Ok(till_testkit::bench_dir()?)
 }
 
 /// A ready line: the screen and the CLOCK_MONOTONIC it was printed at (or, if the line has

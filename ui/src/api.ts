@@ -95,9 +95,8 @@ export type Credentials = { operator: string; pin: string };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
 /** A rejection that is not the till's own error (IPC failure): shown as such, never hidden. */
-function asTillError(e: unknown): TillError {
-  if (e && typeof e === "object" && "message_id" in e) return e as TillError;
-  return { code: "app", message_id: "app-error-internal", args: { detail: String(e) } };
+export function asTillError(e: unknown): TillError {
+  return isTillError(e) ? e : { code: "app", message_id: "app-error-internal", args: { detail: String(e) } };
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {

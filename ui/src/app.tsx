@@ -1,7 +1,7 @@
 // The cashier's window: a top bar (merchant, screens, language, operator), the current screen,
 // and the status bar (operator, batch, each device, the host and its backlog).
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, isTillError, on, type AppInfo, type Outcome, type Session, type Status, type TillError } from "./api";
+import { api, asTillError, on, type AppInfo, type Outcome, type Session, type Status, type TillError } from "./api";
 import { cancelledRef, CtxContext, dispatchKey, type Ctx, type Draft, type Screen } from "./ctx";
 import { format, LANGS, type Lang } from "./i18n";
 import { Login, PinChange, RecoveryScreen } from "./screens/login";
@@ -20,10 +20,6 @@ const TABS: { screen: Screen["name"]; id: string; may?: string }[] = [
   { screen: "balance", id: "app-tab-balance", may: "balance" },
   { screen: "settings", id: "app-tab-settings" },
 ];
-
-function asError(e: unknown): TillError {
-  return isTillError(e) ? e : { code: "app", message_id: "app-error-internal", args: { detail: String(e) } };
-}
 
 export function App({ initial }: { initial: AppInfo }) {
   const [info, setInfo] = useState(initial);
@@ -66,7 +62,7 @@ export function App({ initial }: { initial: AppInfo }) {
   };
 
   const fail = (e: unknown) => {
-    const err = asError(e);
+    const err = asTillError(e);
     if (err.code === "session-expired" || err.code === "not-logged-in") {
       setSession(null);
       setScreen({ name: "login", notice: err });
@@ -104,7 +100,7 @@ export function App({ initial }: { initial: AppInfo }) {
       try {
         outcome = await run();
       } catch (e) {
-        const err = asError(e);
+        const err = asTillError(e);
         const cancelled = err.code === "device-unavailable" && err.args?.device === "scanner" && cancelledRef.current;
         cancelledRef.current = false;
         setScreen(back === "sale" ? { name: "sale" } : { name: "history" });

@@ -1,7 +1,7 @@
 // Shared pieces: buttons, the keypad, error and notice boxes, the PIN prompt, receipt pictures.
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { api, isTillError, type Paper, type TillError } from "./api";
+import { api, asTillError, type Paper, type TillError } from "./api";
 import { errorText, useCtx, useKeys, useT } from "./ctx";
 
 export function ErrorBox({ error, testid = "error" }: { error: TillError | null; testid?: string }) {
@@ -139,7 +139,7 @@ export function PinPrompt(props: {
     try {
       await props.run(operator.trim(), pin, amount.trim());
     } catch (e) {
-      setError(isTillError(e) ? e : { code: "app", message_id: "app-error-internal", args: { detail: String(e) } });
+      setError(asTillError(e));
       setPin("");
       pinRef.current?.focus();
     } finally {

@@ -38,6 +38,43 @@ const PACKAGES: &[&str] = &[
     "xdotool",
 ];
 
+/// `apt-get ARGS`, as root or through sudo.
+fn apt(args: &[&str]) -> Result<(), String> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let mut cmd = Command::new(if root { "apt-get" } else { "sudo" });
+    if !root {
+        cmd.arg("apt-get");
+    }
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    let status = cmd.status().map_err(|e| format!("apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("apt-get {} failed", args.join(" ")))
+    }
+}
+
+/// `npm ARGS` in `dir` (relative to the repository), with `env`.
+fn npm(dir: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    eprintln!("xtask: npm {} (in {dir})", args.join(" "));
+    let status = Command::new("npm")
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(&path)
+        .status()
+        .map_err(|e| format!("npm: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("npm {} failed in {dir}", args.join(" ")))
+    }
+}
+
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", pkg])
@@ -60,28 +97,6 @@ fn ensure_packages() -> Result<(), String> {
         return Ok(());
     }
     eprintln!("xtask: installing {}", missing.join(" "));
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let apt = |args: &[&str]| -> Result<(), String> {
-        let mut cmd = if root {
-            Command::new("apt-get")
-        } else {
-            Command::new("sudo")
-        };
-        if !root {
-            cmd.arg("apt-get");
-        }
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        let status = cmd.status().map_err(|e| format!("apt-get: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("apt-get {} failed", args.join(" ")))
-        }
-    };
     apt(&["update", "-q"])?;
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
@@ -146,28 +161,15 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 /// are missing or older than the lock file, then `npm run build` (type check + vite, ~3 s).
 fn build_ui() -> Result<(), String> {
     let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
-    let npm = |args: &[&str]| -> Result<(), String> {
-        eprintln!("xtask: npm {} (in ui/)", args.join(" "));
-        let status = Command::new("npm")
-            .args(args)
-            .current_dir(&ui)
-            .status()
-            .map_err(|e| format!("npm: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("npm {} failed in ui/", args.join(" ")))
-        }
-    };
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = modified(&ui.join("node_modules/.package-lock.json"));
     if installed.is_none() || installed < modified(&ui.join("package-lock.json")) {
         // Not `npm ci`: npm 11 records only this platform's optional packages (rollup's and
         // esbuild's native builds) in the lock, and `ci` then calls the lock out of sync.
         // `install --no-save` installs the locked versions and leaves the lock as it is.
-        npm(&["install", "--no-save", "--no-audit", "--no-fund"])?;
+        npm("ui", &["install", "--no-save", "--no-audit", "--no-fund"], &[])?;
     }
-    npm(&["run", "build"])
+    npm("ui", &["run", "build"], &[])
 }
 
 /// `cargo xtask run`: the cashier app on the demo till (every device simulated).
@@ -256,52 +258,24 @@ fn qriskit_oracle() -> Result<(), String> {
 fn receiptline_oracle() -> Result<(), String> {
     if Command::new("npm").arg("--version").output().is_err() {
         eprintln!("xtask: installing nodejs npm (for the receiptline oracle)");
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let mut cmd = Command::new(if root { "apt-get" } else { "sudo" });
-        if !root {
-            cmd.arg("apt-get");
-        }
-        cmd.args(["install", "-y", "-q", "--no-install-recommends", "nodejs", "npm"])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        if !cmd.status().map_err(|e| format!("apt-get: {e}"))?.success() {
-            return Err("apt-get install nodejs npm failed".to_owned());
-        }
+        apt(&["install", "-y", "-q", "--no-install-recommends", "nodejs", "npm"])?;
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../peripherals/printer/tests/oracle");
-    eprintln!("xtask: npm ci in {}", dir.display());
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .status()
-        .map_err(|e| format!("npm: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("npm ci for the receiptline oracle failed".to_owned())
-    }
+    npm(
+        "peripherals/printer/tests/oracle",
+        &["ci", "--no-audit", "--no-fund"],
+        &[],
+    )
 }
 
 /// till-host's browser test drives the portal in Debian's chromium (in `PACKAGES`) with npm
 /// `playwright-core` (pinned in host/tests/browser; it never downloads a browser): `npm ci` there.
 /// Runs after `receiptline_oracle`, which installs npm if it is missing.
 fn portal_browser() -> Result<(), String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/tests/browser");
-    eprintln!("xtask: npm ci in {}", dir.display());
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-        .current_dir(&dir)
-        .status()
-        .map_err(|e| format!("npm: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("npm ci for the portal's browser test failed".to_owned())
-    }
+    npm(
+        "host/tests/browser",
+        &["ci", "--no-audit", "--no-fund"],
+        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
+    )
 }
 
 fn test(args: &[String]) -> Result<(), String> {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use till::{Recovered, Report, TillError, TxnResult};
-use till_domain::ports::StoredValueBalance;
+use till_domain::ports::{DeviceError, StoredValueBalance};
 use till_domain::receipt::{display_width, render_text};
 use till_domain::{Operator, TillConfig, Transaction, TxnStatus};
 use till_i18n::Localizer;
@@ -40,6 +40,13 @@ impl Out {
             self.print_json(&json!({"ok": false, "error": {"code": dto.code, "message_id": dto.message_id, "args": dto.args, "message": message}}));
         } else {
             eprintln!("{}", message);
+        }
+    }
+
+    /// A receipt that did not print: said on stderr, in the operator's language.
+    fn print_failed(&self, error: Option<&DeviceError>) {
+        if let Some(e) = error {
+            eprintln!("{}", TillError::device("printer")(e.clone()).localize(&self.l));
         }
     }
 
@@ -84,16 +91,7 @@ impl Out {
             for doc in &r.receipts {
                 println!("{}", render_text(doc, self.columns));
             }
-            if let Some(e) = &r.print_error {
-                eprintln!(
-                    "{}",
-                    TillError::Device {
-                        device: "printer",
-                        error: e.clone()
-                    }
-                    .localize(&self.l)
-                );
-            }
+            self.print_failed(r.print_error.as_ref());
             for notice in &r.notices {
                 println!("{}", self.l.text(notice, &[]));
             }
@@ -194,16 +192,7 @@ impl Out {
                 )
             );
         }
-        if let Some(e) = &r.print_error {
-            eprintln!(
-                "{}",
-                TillError::Device {
-                    device: "printer",
-                    error: e.clone()
-                }
-                .localize(&self.l)
-            );
-        }
+        self.print_failed(r.print_error.as_ref());
     }
 
     pub fn balance(&self, b: &StoredValueBalance, config: &TillConfig) {

@@ -168,10 +168,7 @@ async fn test(dir: &Path, columns: usize, out: &Out) -> Result<u8, TillError> {
     let opened = config
         .open(dir, columns)
         .map_err(|e| TillError::Config(e.to_string()))?;
-    let device = |error: DeviceError| TillError::Device {
-        device: "printer",
-        error,
-    };
+    let device = TillError::device("printer");
     let (profile, connection) = match (&opened.virtual_printer, &opened.escpos) {
         (Some(v), _) => (v.profile().clone(), "virtual".to_owned()),
         (None, Some(p)) => (p.profile().clone(), p.connection().describe()),

@@ -160,10 +160,7 @@ pub fn display_section(dir: &Path) -> Result<DisplaySection, TillError> {
 /// spawned and supervised (restarted if it dies, closed with the till); its log goes to
 /// DATA_DIR/display.log. Call within a tokio runtime.
 pub async fn display(dir: &Path, section: &DisplaySection) -> Result<Option<Arc<dyn CustomerDisplay>>, TillError> {
-    let device = |error| TillError::Device {
-        device: "display",
-        error,
-    };
+    let device = TillError::device("display");
     match section {
         DisplaySection::None => Ok(None),
         DisplaySection::Screen {

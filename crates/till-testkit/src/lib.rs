@@ -56,3 +56,19 @@ pub fn fingerprint(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Where benchmarks write their JSON: `$CARGO_TARGET_DIR/bench`, else the workspace's
+/// `target/bench`; created if missing.
+pub fn bench_dir() -> std::io::Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A duration in milliseconds, as benchmark tables print them.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

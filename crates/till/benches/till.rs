@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use till::{ManualClock, SaleInput, Sims, Till, TillOptions};
 use till_domain::{Currency, Money, PaymentMeans, TillConfig, TraceNo};
 use till_journal::{AuthStore, HistoryQuery, Journal};
+use till_testkit::ms;
 
 /// Operations run before measuring, in each measured loop.
 const WARM_UP: usize = 30;
@@ -34,10 +35,6 @@ fn stats(mut v: Vec<Duration>) -> Stats {
         p99: at(0.99),
         mean,
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn workdir() -> PathBuf {

@@ -49,13 +49,9 @@ impl Till {
     /// Prints a document that is not a transaction's (a test page), with the same status check
     /// first as every receipt: paper out or cover open is an error before anything is sent.
     pub async fn print_document(&self, doc: &ReceiptDoc) -> Result<()> {
-        match self.print_docs(std::slice::from_ref(doc)).await {
-            None => Ok(()),
-            Some(error) => Err(TillError::Device {
-                device: "printer",
-                error,
-            }),
-        }
+        self.print_docs(std::slice::from_ref(doc))
+            .await
+            .map_or(Ok(()), |e| Err(TillError::device("printer")(e)))
     }
 
     /// T13: the display's test button — shows `snapshot` on the customer display.

@@ -11,8 +11,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use till::{Clock, ManualClock, SaleInput, Sims, Till, TillError, TillOptions};
-use till_domain::{Currency, DomainError, Money, PaymentMeans, TillConfig};
+use till::{Clock, ManualClock, SaleInput, TillError};
+use till_domain::{Currency, DomainError, Money, PaymentMeans};
 use till_sync::HttpHost;
 
 use crate::support::*;
@@ -43,22 +43,6 @@ fn browser_ready() -> Result<PathBuf, Error> {
         .into());
     }
     Ok(chromium)
-}
-
-/// A till on a clock that only moves when told to, so its sales fall on known days.
-fn open_till_at(dir: &Path, link: Arc<HttpHost>, clock: Arc<ManualClock>) -> Result<(Till, Sims), Error> {
-    let config = TillConfig::demo();
-    let sims = Sims::open(Some(&dir.join("sim")), clock.clone(), config.currency, 48)?;
-    let mut devices = sims.devices();
-    devices.host = link;
-    let mut opts = TillOptions::new(config);
-    opts.clock = clock;
-    let till = Till::open_dir(dir, devices, opts)?;
-    if till.login("1", TILL_PIN).is_err() {
-        till.change_pin("1", "0001", TILL_PIN)?;
-        till.login("1", TILL_PIN)?;
-    }
-    Ok((till, sims))
 }
 
 fn sale(minor: i64, means: PaymentMeans) -> SaleInput {
@@ -106,7 +90,7 @@ async fn the_portal_in_headless_chromium() -> TestResult {
     let dir = temp_dir("browser")?;
     let clock = Arc::new(ManualClock::new(hk(10, 10)?));
     let link = Arc::new(HttpHost::new(&host.url, &token, None)?);
-    let (till, _sims) = open_till_at(&dir, link, clock.clone())?;
+    let (till, _sims) = open_till_on(&dir, Some(link), clock.clone())?;
 
     // Five sales over three days: 10 March cash 12.50 and card 42.00, 11 March cash 30.00 and
     // QR 9.90, 12 March cash 5.00.

@@ -7,7 +7,7 @@ use sqlx_core::row::Row;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
-use till::{Sims, SystemClock, Till, TillOptions};
+use till::{Clock, Sims, SystemClock, Till, TillOptions};
 use till_domain::TillConfig;
 use till_host::{AppState, db};
 use till_sync::{EnrolRequest, HttpHost, WIRE_VERSION};
@@ -224,8 +224,12 @@ pub async fn set_up_pos(host: &Host, owner: &str, shop: i64, name: &str) -> Resu
 
 /// A till whose files live in `dir`, linked to the host through `link`, operator 1 logged in.
 pub fn open_till(dir: &Path, link: Option<Arc<HttpHost>>) -> Result<(Till, Sims), Error> {
+    open_till_on(dir, link, Arc::new(SystemClock))
+}
+
+/// The same on a given clock (a `ManualClock` puts sales on known days).
+pub fn open_till_on(dir: &Path, link: Option<Arc<HttpHost>>, clock: Arc<dyn Clock>) -> Result<(Till, Sims), Error> {
     let config = TillConfig::demo();
-    let clock = Arc::new(SystemClock);
     let sims = Sims::open(Some(&dir.join("sim")), clock.clone(), config.currency, 48)?;
     let mut devices = sims.devices();
     if let Some(l) = link {

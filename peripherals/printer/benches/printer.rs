@@ -14,6 +14,7 @@ use till_domain::{Currency, Money, PaymentMeans, TillConfig};
 use till_i18n::Lang;
 use till_journal::{AuthStore, Journal};
 use till_printer::{ChineseMode, DoubleByte, Paper, Profile, Settings, interpret, render};
+use till_testkit::ms;
 
 const RUNS: usize = 300;
 
@@ -54,17 +55,8 @@ fn p50(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn out_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    dir
+    till_testkit::bench_dir().expect("bench dir")
 }
 
 struct Measured {

@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use till_testkit::ms;
 
 use till_scanner::{Decoder, LumaFrame, Rxing, code_frame, read_image};
 
@@ -78,17 +79,8 @@ fn p95(mut times: Vec<Duration>) -> Duration {
     times[times.len() * 95 / 100]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn out_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    dir
+    till_testkit::bench_dir().expect("bench dir")
 }
 
 /// The zxing photos with their expected texts.

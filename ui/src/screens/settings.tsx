@@ -1,6 +1,6 @@
 // T13: language, receipt copies, devices (each with a test button), operators, own PINs.
 import { useEffect, useState } from "preact/hooks";
-import { api, isTillError, type DeviceTest, type OperatorOut, type TillError } from "../api";
+import { api, asTillError, type DeviceTest, type OperatorOut, type TillError } from "../api";
 import { useCtx, useT } from "../ctx";
 import { LANGS } from "../i18n";
 import { useLive } from "../live";
@@ -8,10 +8,6 @@ import { Btn, ErrorBox } from "../ui";
 
 const LANG_NAMES: Record<string, string> = { en: "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文" };
 const DEVICES = ["terminal", "printer", "scanner", "display"] as const;
-
-function asError(e: unknown): TillError {
-  return isTillError(e) ? e : { code: "app", message_id: "app-error-internal", args: { detail: String(e) } };
-}
 
 export function Settings() {
   const { info, lang, setLang, session } = useCtx();
@@ -62,7 +58,7 @@ function Copies() {
       setInfo(await api.setCopies({ ...info.copies, [copy]: !info.copies[copy] }));
       setSaved(true);
     } catch (e) {
-      setError(asError(e));
+      setError(asTillError(e));
     }
   };
   return (
@@ -101,7 +97,7 @@ function Devices() {
       const r = await api.testDevice(d);
       setTests((x) => ({ ...x, [d]: r }));
     } catch (e) {
-      setTests((x) => ({ ...x, [d]: asError(e) }));
+      setTests((x) => ({ ...x, [d]: asTillError(e) }));
     }
   };
   return (
@@ -167,7 +163,7 @@ function MyPins() {
       setOld("");
       setPin("");
     } catch (e) {
-      setError(asError(e));
+      setError(asTillError(e));
     }
   };
   return (
@@ -230,7 +226,7 @@ function Operators() {
   const [error, setError] = useState<TillError | null>(null);
   const [form, setForm] = useState({ id: "", name: "", role: "cashier", pin: "" });
   useEffect(() => {
-    api.operators().then(setOps, (e) => setError(asError(e)));
+    api.operators().then(setOps, (e) => setError(asTillError(e)));
   }, []);
   const add = async () => {
     setError(null);
@@ -238,7 +234,7 @@ function Operators() {
       setOps(await api.addOperator(form));
       setForm({ id: "", name: "", role: "cashier", pin: "" });
     } catch (e) {
-      setError(asError(e));
+      setError(asTillError(e));
     }
   };
   const remove = async (id: string) => {
@@ -246,7 +242,7 @@ function Operators() {
     try {
       setOps(await api.removeOperator(id));
     } catch (e) {
-      setError(asError(e));
+      setError(asTillError(e));
     }
   };
   return (
