@@ -48,11 +48,6 @@ fn monotonic_ns() -> i128 {
     i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
 }
 
-fn workspace() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
-}
-
 fn out_dir() -> Result<PathBuf, Error> {
     Ok(till_testkit::bench_dir()?)
 }

@@ -5,7 +5,7 @@
 //! 9600 and 115200 baud is computed from their size (10 bits a byte). The receipts themselves
 //! are left beside the JSON (.bin, and .png as the virtual printer draws them) to look at.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use till::{ManualClock, SaleInput, Sims, Till, TillOptions};
