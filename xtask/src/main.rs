@@ -267,6 +267,17 @@ fn receiptline_oracle() -> Result<(), String> {
     )
 }
 
+/// The nexo tests check our NexoBlob crypto and message models against Adyen's own npm
+/// `@adyen/api-library` (a dev-only oracle, pinned in peripherals/terminal/tests/oracle).
+/// Runs after `receiptline_oracle`, which installs npm if it is missing.
+fn nexo_oracle() -> Result<(), String> {
+    npm(
+        "peripherals/terminal/tests/oracle",
+        &["ci", "--no-audit", "--no-fund"],
+        &[],
+    )
+}
+
 /// till-host's browser test drives the portal in Debian's chromium (in `PACKAGES`) with npm
 /// `playwright-core` (pinned in host/tests/browser; it never downloads a browser): `npm ci` there.
 /// Runs after `receiptline_oracle`, which installs npm if it is missing.
@@ -303,6 +314,7 @@ fn test(args: &[String]) -> Result<(), String> {
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
+    nexo_oracle()?;
     portal_browser()?;
     qriskit_oracle()?;
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)

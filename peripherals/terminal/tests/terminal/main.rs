@@ -5,4 +5,7 @@ mod captures;
 mod faults;
 mod independent_ecr;
 mod loopback;
+mod nexo_link;
+mod nexo_oracle;
+mod nexo_support;
 mod support;

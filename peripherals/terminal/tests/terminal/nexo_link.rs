@@ -1,0 +1,141 @@
+//! The nexo driver against the nexo simulator over real TLS on loopback: the setup mistakes
+//! users meet (certificate name, passphrase, key version) refused precisely with nothing
+//! booked, the recovery rule, and bookings kept across a restart of the simulator.
+
+use crate::nexo_support::{POIID, key, pki, serve, sim};
+use crate::support::TestResult;
+use std::time::Duration;
+use till_domain::ports::{CardRequest, DeviceError, NoProgress, Outcome, PaymentTerminal};
+use till_domain::{Currency, Money, TraceNo, TxnId};
+use till_terminal::nexo::message::{MessageCategory, Request, TransactionStatusRequest};
+use till_terminal::nexo::{NexoError, NexoTerminal};
+
+fn request(trace: u32, minor: i64) -> CardRequest {
+    CardRequest {
+        txn: TxnId(format!("txn-{trace}")),
+        trace: TraceNo::new(trace).unwrap_or(TraceNo::FIRST),
+        amount: Money::new(minor, Currency::Hkd),
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused_and_nothing_is_sent() -> TestResult {
+    let k = key("throwaway passphrase, name test");
+    let terminal_sim = sim(&k, None)?;
+    // The terminal presents a certificate for another terminal's name.
+    let wrong = pki("V400m-999999999")?;
+    let config = serve(&wrong, terminal_sim.clone(), k).await?;
+    let driver = NexoTerminal::new(config.clone())?;
+    let Some(link) = Some(till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?) else {
+        return Ok(());
+    };
+    let err = link.post(b"{}".to_vec(), Duration::from_secs(5)).await;
+    assert_eq!(
+        err,
+        Err(NexoError::CertificateName(POIID.to_owned())),
+        "the name mismatch is named"
+    );
+    assert_eq!(
+        err.as_ref().map_err(NexoError::message_id).err(),
+        Some("error-bad-nexo-certificate-name")
+    );
+    let sale = driver.authorize(&request(1, 4200), &NoProgress).await;
+    assert!(
+        matches!(&sale, Err(DeviceError::Unavailable(m)) if m.contains("not valid for the name")),
+        "refused before sending: {sale:?}"
+    );
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_certificate_from_another_root_is_refused() -> TestResult {
+    let k = key("throwaway passphrase, root test");
+    let terminal_sim = sim(&k, None)?;
+    let served = pki(POIID)?;
+    let mut config = serve(&served, terminal_sim.clone(), k).await?;
+    config.endpoint.root_pem = pki(POIID)?.root_pem.into_bytes();
+    let link = till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?;
+    let err = link.post(b"{}".to_vec(), Duration::from_secs(5)).await;
+    assert!(matches!(err, Err(NexoError::CertificateUntrusted(_))), "{err:?}");
+    assert!(terminal_sim.bookings().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_or_key_version_is_rejected_by_the_terminal_with_its_reason() -> TestResult {
+    let on_terminal = key("the terminal's throwaway passphrase");
+    let terminal_sim = sim(&on_terminal, None)?;
+    let certs = pki(POIID)?;
+    let wrong_pass = serve(&certs, terminal_sim.clone(), key("a different passphrase")).await?;
+    let driver = NexoTerminal::new(wrong_pass)?;
+    let sid = "S000000001";
+    let ask = Request::TransactionStatusRequest(TransactionStatusRequest {
+        message_reference: None,
+        receipt_reprint_flag: None,
+    });
+    let err = driver
+        .exchange(
+            MessageCategory::TransactionStatus,
+            sid,
+            ask.clone(),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(err, Err(NexoError::Rejected("Reject: WrongPassphrase".to_owned())));
+    let sale = driver.authorize(&request(2, 4200), &NoProgress).await;
+    assert!(matches!(sale, Err(DeviceError::Unavailable(_))), "{sale:?}");
+
+    let mut v2 = on_terminal.clone();
+    v2.key_version = 2;
+    let driver = NexoTerminal::new(serve(&certs, terminal_sim.clone(), v2).await?)?;
+    let err = driver
+        .exchange(MessageCategory::TransactionStatus, sid, ask, Duration::from_secs(5))
+        .await;
+    assert_eq!(err, Err(NexoError::Rejected("Reject: WrongKey".to_owned())));
+    assert_eq!(err.err().map(|e| e.message_id()), Some("error-bad-nexo-rejected"));
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_resolved_by_transaction_status_and_bookings_survive_a_restart() -> TestResult {
+    let dir = till_testkit::TempDir::new("nexo-restart");
+    let record = dir.path().join("terminal.jsonl");
+    let k = key("throwaway passphrase, restart test");
+    let certs = pki(POIID)?;
+    let first = sim(&k, Some(&record))?;
+    let driver = NexoTerminal::new(serve(&certs, first.clone(), k.clone()).await?)?;
+    // 91: the terminal books it and the answer is lost: TransactionStatus finds the approval.
+    let lost = driver.authorize(&request(7, 4291), &NoProgress).await?;
+    assert!(matches!(lost, Outcome::Approved(_)), "{lost:?}");
+    // 92: the line drops before booking: the terminal has no record: Unknown for the till.
+    let cut = driver.authorize(&request(8, 4292), &NoProgress).await;
+    assert!(matches!(cut, Err(DeviceError::LineLost(_))), "{cut:?}");
+    assert!(
+        !driver
+            .reverse(TraceNo::new(8).ok_or("trace")?, Money::new(4292, Currency::Hkd))
+            .await?
+    );
+
+    // A restarted terminal remembers what it booked.
+    let second = sim(&k, Some(&record))?;
+    assert_eq!(second.bookings(), first.bookings(), "the record is read back whole");
+    let driver = NexoTerminal::new(serve(&certs, second.clone(), k).await?)?;
+    let last = driver.last_result().await?.ok_or("a last result")?;
+    assert_eq!(last.trace, TraceNo::new(7));
+    assert!(matches!(last.outcome, Outcome::Approved(_)));
+    assert!(
+        driver
+            .reverse(TraceNo::new(7).ok_or("trace")?, Money::new(4291, Currency::Hkd))
+            .await?,
+        "a completed payment is undone by a Reversal"
+    );
+    assert!(
+        second.bookings().iter().any(|b| b.reversed),
+        "the sale is marked reversed"
+    );
+    let totals = driver.end_of_day().await?;
+    assert_eq!(totals.sales.count, 0, "a reversed sale is not in the totals");
+    Ok(())
+}
