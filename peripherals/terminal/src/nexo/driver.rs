@@ -440,10 +440,18 @@ impl PaymentTerminal for NexoTerminal {
             .ok_or_else(|| DeviceError::Protocol("the sale has no POI transaction id to reverse".to_owned()))?;
         let r = self.reversal(&format!("V{}", req.trace), reference).await?;
         match r.response.result {
-            ResultCode::Success | ResultCode::Partial => Ok(Outcome::Approved(Approval {
-                reference: r.poi_data.map(|d| d.poi_transaction_id.transaction_id),
-                ..Approval::default()
-            })),
+            ResultCode::Success | ResultCode::Partial => {
+                // A ReversalResponse names no card; the void receipt prints the sale's (masked
+                // PAN, scheme, auth code), as a ZVT PT's reversal does: asked from the terminal.
+                let sale = match self.transaction_status(Some(&format!("P{}", original.trace))).await {
+                    Ok(Found::Payment(p)) => approval_of(&p),
+                    _ => Approval::default(),
+                };
+                Ok(Outcome::Approved(Approval {
+                    reference: r.poi_data.map(|d| d.poi_transaction_id.transaction_id),
+                    ..sale
+                }))
+            }
             ResultCode::Failure => Ok(Outcome::Declined(decline_of(&r.response))),
         }
     }

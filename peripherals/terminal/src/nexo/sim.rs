@@ -181,6 +181,11 @@ impl NexoSim {
         })
     }
 
+    /// Whether a payment is being worked on (scenario 57 waits for a card): the moment to abort.
+    pub fn waiting_for_card(&self) -> bool {
+        lock(&self.state).in_progress.is_some()
+    }
+
     /// Every request it finished so far.
     pub fn bookings(&self) -> Vec<Booking> {
         lock(&self.state).bookings.clone()

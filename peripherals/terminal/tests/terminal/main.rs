@@ -2,6 +2,7 @@
 //! faults, and an independent ECR (the crates.io `zvt` crate) against our simulator.
 
 mod captures;
+mod card_flows;
 mod faults;
 mod independent_ecr;
 mod loopback;
