@@ -9,7 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::crypto::SecurityTrailer;
 
-/// An amount in minor units, written as a decimal number with two decimals.
+/// An amount in minor units, written as a decimal number with two decimals. Up to 10^13
+/// minor units are read (far above any sale), so every amount read writes back exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Amount(pub i64);
 
@@ -30,7 +31,7 @@ impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
         let minor = (v * 100.0).round();
-        if !v.is_finite() || minor.abs() > 9.0e15 || ((minor / 100.0) - v).abs() > 1e-9 * v.abs().max(1.0) {
+        if !v.is_finite() || minor.abs() > 1.0e13 || ((minor / 100.0) - v).abs() > 1e-9 * v.abs().max(1.0) {
             return Err(serde::de::Error::custom(format!(
                 "{v} is not an amount with at most two decimals"
             )));
