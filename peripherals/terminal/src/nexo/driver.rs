@@ -82,18 +82,14 @@ impl std::fmt::Debug for NexoTerminal {
     }
 }
 
+/// A failure as the port sees it: before the terminal could act (`Unavailable`), or after it
+/// may have (`Timeout`, `LineLost`, `Protocol`: an answer that cannot be read or trusted).
 fn device(e: NexoError) -> DeviceError {
     match e {
         NexoError::Timeout => DeviceError::Timeout,
         NexoError::LineLost(m) => DeviceError::LineLost(m),
-        NexoError::Connect(_)
-        | NexoError::CertificateName(_)
-        | NexoError::CertificateUntrusted(_)
-        | NexoError::TlsConfig(_)
-        | NexoError::Rejected(_)
-        | NexoError::Crypto(_)
-        | NexoError::NeedKey => DeviceError::Unavailable(e.to_string()),
-        NexoError::Http(_) | NexoError::Json(_) | NexoError::Unexpected(_) => DeviceError::Protocol(e.to_string()),
+        e if !e.outcome_unknown() => DeviceError::Unavailable(e.to_string()),
+        e => DeviceError::Protocol(e.to_string()),
     }
 }
 
@@ -383,9 +379,16 @@ impl NexoTerminal {
         *self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         match answer {
             Ok(Some(Response::PaymentResponse(p))) => outcome_of(&p),
-            Ok(_) => Err(DeviceError::Protocol("not a PaymentResponse".to_owned())),
-            Err(NexoError::Timeout | NexoError::LineLost(_)) => self.recover(&service_id).await,
-            Err(e) => Err(device(e)),
+            // Sent, but the answer is missing or unreadable: the terminal may have booked it.
+            Ok(_) => self.recover(&service_id).await,
+            Err(e) if e.outcome_unknown() => self.recover(&service_id).await,
+            Err(e) => match e.setup_decline() {
+                Some(id) => Ok(Outcome::Declined(Decline {
+                    code: format!("nexo:{e}"),
+                    message_id: id.to_owned(),
+                })),
+                None => Err(device(e)),
+            },
         }
     }
 

@@ -67,6 +67,35 @@ pub enum NexoError {
 }
 
 impl NexoError {
+    /// Whether the terminal may have acted on the request: everything after it was sent,
+    /// except a Reject (the terminal could not read it). Such a payment is resolved by
+    /// TransactionStatus, never assumed undone.
+    pub fn outcome_unknown(&self) -> bool {
+        !matches!(
+            self,
+            NexoError::Connect(_)
+                | NexoError::CertificateName(_)
+                | NexoError::CertificateUntrusted(_)
+                | NexoError::TlsConfig(_)
+                | NexoError::Rejected(_)
+        )
+    }
+
+    /// For a request that certainly did not reach the terminal's payment logic: the decline
+    /// the cashier sees, naming the setup mistake (nothing was charged). `None` for a plain
+    /// connection failure (the port's `Unavailable`).
+    pub fn setup_decline(&self) -> Option<&'static str> {
+        Some(match self {
+            NexoError::CertificateName(_) => "decline-nexo-certificate-name",
+            NexoError::CertificateUntrusted(_) => "decline-nexo-certificate-untrusted",
+            NexoError::Rejected(r) if r.ends_with("WrongPassphrase") => "decline-nexo-wrong-passphrase",
+            NexoError::Rejected(r) if r.ends_with("WrongKey") => "decline-nexo-wrong-key",
+            NexoError::Rejected(r) if r.ends_with("HmacMismatch") => "decline-nexo-hmac",
+            NexoError::Rejected(_) | NexoError::TlsConfig(_) => "decline-nexo-setup",
+            _ => return None,
+        })
+    }
+
     /// The Fluent id of the message that tells the operator about it (`error-bad-nexo…` for
     /// what the configuration or the message is wrong in, `device-…` for the line).
     pub fn message_id(&self) -> &'static str {

@@ -39,10 +39,10 @@ async fn a_certificate_for_another_name_is_refused_and_nothing_is_sent() -> Test
         err.as_ref().map_err(NexoError::message_id).err(),
         Some("error-bad-nexo-certificate-name")
     );
-    let sale = driver.authorize(&request(1, 4200), &NoProgress).await;
+    let sale = driver.authorize(&request(1, 4200), &NoProgress).await?;
     assert!(
-        matches!(&sale, Err(DeviceError::Unavailable(m)) if m.contains("not valid for the name")),
-        "refused before sending: {sale:?}"
+        matches!(&sale, Outcome::Declined(d) if d.message_id == "decline-nexo-certificate-name"),
+        "refused before sending, and the cashier is told why: {sale:?}"
     );
     assert!(terminal_sim.bookings().is_empty(), "nothing booked");
     Ok(())
@@ -83,8 +83,15 @@ async fn a_wrong_passphrase_or_key_version_is_rejected_by_the_terminal_with_its_
         )
         .await;
     assert_eq!(err, Err(NexoError::Rejected("Reject: WrongPassphrase".to_owned())));
-    let sale = driver.authorize(&request(2, 4200), &NoProgress).await;
-    assert!(matches!(sale, Err(DeviceError::Unavailable(_))), "{sale:?}");
+    // Through the till: a declined sale that names the mistake, in the journal; nothing booked.
+    let dir = till_testkit::TempDir::new("nexo-wrong-pass");
+    let till = crate::support::till_with(std::sync::Arc::new(driver), dir.path())?;
+    let sale = till.sale(crate::support::card(4200)).await?;
+    assert_eq!(sale.txn.status, till_domain::TxnStatus::Declined);
+    assert_eq!(
+        sale.txn.decline.map(|d| d.message_id).as_deref(),
+        Some("decline-nexo-wrong-passphrase")
+    );
 
     let mut v2 = on_terminal.clone();
     v2.key_version = 2;
@@ -94,6 +101,11 @@ async fn a_wrong_passphrase_or_key_version_is_rejected_by_the_terminal_with_its_
         .await;
     assert_eq!(err, Err(NexoError::Rejected("Reject: WrongKey".to_owned())));
     assert_eq!(err.err().map(|e| e.message_id()), Some("error-bad-nexo-rejected"));
+    let sale = driver.authorize(&request(3, 4200), &NoProgress).await?;
+    assert!(
+        matches!(&sale, Outcome::Declined(d) if d.message_id == "decline-nexo-wrong-key"),
+        "{sale:?}"
+    );
     assert!(terminal_sim.bookings().is_empty(), "nothing booked");
     Ok(())
 }
@@ -137,5 +149,34 @@ async fn a_lost_answer_is_resolved_by_transaction_status_and_bookings_survive_a_
     );
     let totals = driver.end_of_day().await?;
     assert_eq!(totals.sales.count, 0, "a reversed sale is not in the totals");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_payment_with_a_tampered_hmac_is_rejected_and_not_booked() -> TestResult {
+    use till_terminal::nexo::{DerivedKey, decode, encode_secured};
+    let k = key("throwaway passphrase, hmac test");
+    let terminal_sim = sim(&k, None)?;
+    let config = serve(&pki(POIID)?, terminal_sim.clone(), k.clone()).await?;
+    let link = till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?;
+    let sealed = encode_secured(&crate::nexo_support::payment_request(4200), &DerivedKey::derive(&k));
+    let mut v: serde_json::Value = serde_json::from_slice(&sealed)?;
+    v["SaleToPOIRequest"]["SecurityTrailer"]["Hmac"] =
+        serde_json::Value::String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned());
+    let answer = link.post(serde_json::to_vec(&v)?, Duration::from_secs(5)).await?;
+    let reject = decode(&answer, None)?;
+    assert!(
+        !reject.encrypted,
+        "a terminal that cannot read the key answers in the clear"
+    );
+    let text = serde_json::to_string(&reject.message)?;
+    assert!(
+        text.contains("Reject") && text.contains("HmacMismatch"),
+        "the reason is named: {text}"
+    );
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    // The untampered message is booked: the refusal was the HMAC's doing.
+    link.post(sealed, Duration::from_secs(5)).await?;
+    assert_eq!(terminal_sim.bookings().len(), 1);
     Ok(())
 }
