@@ -341,11 +341,14 @@ fn tauri_driver() -> Result<(), String> {
     )
 }
 
-/// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing and the TLV
-/// parser: a short run in every test, a long one with `--long`. The only toolchain here is
+/// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing, the TLV
+/// parser and the nexo JSON and crypto layers: a short run in every test, a long one with `--long`. The only toolchain here is
 /// stable, so the fuzz build is allowed nightly flags with RUSTC_BOOTSTRAP, without a
 /// sanitizer (the targets assert their own round-trip properties; any panic is a failure).
-const FUZZ_DIRS: &[(&str, &[&str])] = &[("peripherals/terminal/fuzz", &["zvt_codec", "serial_frame", "tlv"])];
+const FUZZ_DIRS: &[(&str, &[&str])] = &[(
+    "peripherals/terminal/fuzz",
+    &["zvt_codec", "serial_frame", "tlv", "nexo_json", "nexo_crypto"],
+)];
 
 fn fuzz(seconds: &str) -> Result<(), String> {
     let have = Command::new("cargo")
