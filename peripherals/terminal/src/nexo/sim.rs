@@ -243,7 +243,7 @@ impl NexoSim {
     }
 
     /// Answers one POSTed body.
-    pub async fn answer(&self, body: &[u8]) -> Reply {
+    pub async fn answer(self: &Arc<Self>, body: &[u8]) -> Reply {
         let decoded = match decode(body, Some(&self.key)) {
             Ok(d) if d.encrypted => d.message,
             Ok(_) => return self.reject(None, &NexoError::NeedKey),
@@ -343,7 +343,7 @@ impl NexoSim {
         )
     }
 
-    async fn payment(&self, header: &MessageHeader, p: PaymentRequest) -> Reply {
+    async fn payment(self: &Arc<Self>, header: &MessageHeader, p: PaymentRequest) -> Reply {
         let amount = p.payment_transaction.amounts_req.requested_amount.0;
         let service_id = header.service_id.clone().unwrap_or_default();
         let kind = match p.payment_data.as_ref().map(|d| d.payment_type) {
@@ -380,9 +380,15 @@ impl NexoSim {
             r.response = ResponseStatus::failure(ErrorCondition::Busy, None);
             return self.respond(header, Response::PaymentResponse(r));
         }
-        let reply = self.work(header, kind, &service_id, scenario, base).await;
-        lock(&self.state).in_progress = None;
-        reply
+        // A terminal finishes a payment it started even when the till hangs up (its time-out):
+        // the work runs on its own task, not on the connection's.
+        let (sim, header) = (self.clone(), header.clone());
+        let work = tokio::spawn(async move {
+            let reply = sim.work(&header, kind, &service_id, scenario, base).await;
+            lock(&sim.state).in_progress = None;
+            reply
+        });
+        work.await.unwrap_or(Reply::Drop)
     }
 
     async fn work(

@@ -180,3 +180,26 @@ async fn a_payment_with_a_tampered_hmac_is_rejected_and_not_booked() -> TestResu
     assert_eq!(terminal_sim.bookings().len(), 1);
     Ok(())
 }
+
+/// No answer in time: the driver asks TransactionStatus (never retries), hears InProgress,
+/// and only then — the payment not complete — aborts it; the terminal's own answer (Aborted)
+/// decides: not charged.
+#[tokio::test]
+async fn no_answer_in_time_asks_the_status_and_aborts_only_an_unfinished_payment() -> TestResult {
+    let k = key("throwaway passphrase, timeout test");
+    let terminal_sim = sim(&k, None)?;
+    let mut config = serve(&pki(POIID)?, terminal_sim.clone(), k).await?;
+    config.payment_timeout = Duration::from_millis(300);
+    config.recovery_deadline = Duration::from_millis(300);
+    let driver = NexoTerminal::new(config)?;
+    // 57: the terminal waits for a card that never comes.
+    let outcome = driver.authorize(&request(9, 4257), &NoProgress).await?;
+    assert_eq!(outcome, Outcome::Cancelled, "aborted before completion: not charged");
+    let bookings = terminal_sim.bookings();
+    assert_eq!(bookings.len(), 1, "one payment, never sent twice: {bookings:?}");
+    assert!(!bookings[0].approved);
+    assert!(!terminal_sim.waiting_for_card(), "the terminal is free again");
+    let next = driver.authorize(&request(10, 4200), &NoProgress).await?;
+    assert!(matches!(next, Outcome::Approved(_)), "{next:?}");
+    Ok(())
+}
