@@ -318,31 +318,34 @@ impl NexoTerminal {
             .map(|_| ())
     }
 
-    /// The recovery rule (module docs) for a payment whose answer was lost.
-    async fn recover(&self, service_id: &str) -> Result<Outcome, DeviceError> {
+    /// Asks TransactionStatus until the payment is no longer in progress; past the recovery
+    /// deadline a payment still in progress is aborted (it is not complete, so an Abort is
+    /// allowed) and asked about again.
+    async fn final_status(&self, service_id: &str) -> Result<Found, NexoError> {
         let deadline = tokio::time::Instant::now() + self.config.recovery_deadline;
         let mut aborted = false;
         loop {
-            match self.transaction_status(Some(service_id)).await {
-                Ok(Found::Payment(p)) => return outcome_of(&p),
-                Ok(Found::Nothing) => {
-                    return Err(DeviceError::LineLost(
-                        "the terminal has no record of the payment".to_owned(),
-                    ));
-                }
-                Ok(Found::InProgress) if tokio::time::Instant::now() >= deadline && !aborted => {
+            match self.transaction_status(Some(service_id)).await? {
+                Found::InProgress if tokio::time::Instant::now() >= deadline && !aborted => {
                     aborted = true;
-                    self.send_abort(service_id).await.map_err(device)?;
+                    self.send_abort(service_id).await?;
                 }
-                Ok(Found::InProgress) => tokio::time::sleep(self.config.status_interval).await,
-                // The terminal cannot be asked now: the till keeps it Unknown and asks later.
-                Err(e) => {
-                    return Err(match e {
-                        NexoError::Timeout => DeviceError::Timeout,
-                        other => DeviceError::LineLost(other.to_string()),
-                    });
-                }
+                Found::InProgress => tokio::time::sleep(self.config.status_interval).await,
+                found => return Ok(found),
             }
+        }
+    }
+
+    /// The recovery rule (module docs) for a payment whose answer was lost.
+    async fn recover(&self, service_id: &str) -> Result<Outcome, DeviceError> {
+        match self.final_status(service_id).await {
+            Ok(Found::Payment(p)) => outcome_of(&p),
+            Ok(Found::Nothing | Found::InProgress) => Err(DeviceError::LineLost(
+                "the terminal has no record of the payment".to_owned(),
+            )),
+            // The terminal cannot be asked now: the till keeps it Unknown and asks later.
+            Err(NexoError::Timeout) => Err(DeviceError::Timeout),
+            Err(e) => Err(DeviceError::LineLost(e.to_string())),
         }
     }
 
@@ -469,11 +472,12 @@ impl PaymentTerminal for NexoTerminal {
     }
 
     /// A payment the terminal completed is undone by a Reversal of its POI transaction; one
-    /// it never completed has nothing to undo.
+    /// still in progress is aborted first (and reversed if it completed meanwhile); one it
+    /// never completed has nothing to undo.
     async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
         for prefix in ["P", "R"] {
             let service_id = format!("{prefix}{trace}");
-            match self.transaction_status(Some(&service_id)).await.map_err(device)? {
+            match self.final_status(&service_id).await.map_err(device)? {
                 Found::Payment(p) if p.response.result != ResultCode::Failure => {
                     let paid = p
                         .payment_result
@@ -488,11 +492,7 @@ impl PaymentTerminal for NexoTerminal {
                     let r = self.reversal(&format!("X{trace}"), &id).await?;
                     return Ok(r.response.result == ResultCode::Success);
                 }
-                Found::InProgress => {
-                    self.send_abort(&service_id).await.map_err(device)?;
-                    return Ok(false);
-                }
-                Found::Payment(_) | Found::Nothing => {}
+                Found::Payment(_) | Found::Nothing | Found::InProgress => {}
             }
         }
         Ok(false)
