@@ -267,6 +267,17 @@ fn receiptline_oracle() -> Result<(), String> {
     )
 }
 
+/// The nexo tests check our NexoBlob crypto and message models against Adyen's own npm
+/// `@adyen/api-library` (a dev-only oracle, pinned in peripherals/terminal/tests/oracle).
+/// Runs after `receiptline_oracle`, which installs npm if it is missing.
+fn nexo_oracle() -> Result<(), String> {
+    npm(
+        "peripherals/terminal/tests/oracle",
+        &["ci", "--no-audit", "--no-fund"],
+        &[],
+    )
+}
+
 /// till-host's browser test drives the portal in Debian's chromium (in `PACKAGES`) with npm
 /// `playwright-core` (pinned in host/tests/browser; it never downloads a browser): `npm ci` there.
 /// Runs after `receiptline_oracle`, which installs npm if it is missing.
@@ -303,6 +314,7 @@ fn test(args: &[String]) -> Result<(), String> {
     // Fuzz first, so the test runner's summary is the last thing CI reads.
     fuzz(if long { "600" } else { "10" })?;
     receiptline_oracle()?;
+    nexo_oracle()?;
     portal_browser()?;
     qriskit_oracle()?;
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
@@ -329,11 +341,14 @@ fn tauri_driver() -> Result<(), String> {
     )
 }
 
-/// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing and the TLV
-/// parser: a short run in every test, a long one with `--long`. The only toolchain here is
+/// Fuzz targets (cargo fuzz, libFuzzer) for the ZVT codec, the serial framing, the TLV
+/// parser and the nexo JSON and crypto layers: a short run in every test, a long one with `--long`. The only toolchain here is
 /// stable, so the fuzz build is allowed nightly flags with RUSTC_BOOTSTRAP, without a
 /// sanitizer (the targets assert their own round-trip properties; any panic is a failure).
-const FUZZ_DIRS: &[(&str, &[&str])] = &[("peripherals/terminal/fuzz", &["zvt_codec", "serial_frame", "tlv"])];
+const FUZZ_DIRS: &[(&str, &[&str])] = &[(
+    "peripherals/terminal/fuzz",
+    &["zvt_codec", "serial_frame", "tlv", "nexo_json", "nexo_crypto"],
+)];
 
 fn fuzz(seconds: &str) -> Result<(), String> {
     let have = Command::new("cargo")

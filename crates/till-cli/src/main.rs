@@ -168,6 +168,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ZvtCmd,
     },
+    /// nexo / Adyen Terminal API tools.
+    Nexo {
+        #[command(subcommand)]
+        cmd: NexoCmd,
+    },
     /// EMV tools.
     Emv {
         #[command(subcommand)]
@@ -194,6 +199,24 @@ enum Cmd {
 enum ZvtCmd {
     /// Decode ZVT bytes (APDUs or a serial frame, hex) to JSON.
     Decode { hex: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+enum NexoCmd {
+    /// Print a Terminal API message (request or response, plain or encrypted) as typed JSON,
+    /// card numbers masked. The passphrase may also come from OPENTILL_NEXO_PASSPHRASE.
+    Decode {
+        /// A file with the JSON message, or - for standard input.
+        file: String,
+        #[arg(long)]
+        passphrase: Option<String>,
+        /// Default: the message's own (from its SecurityTrailer).
+        #[arg(long)]
+        key_id: Option<String>,
+        /// Default: the message's own.
+        #[arg(long)]
+        key_version: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +366,20 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         Cmd::Emv {
             cmd: EmvCmd::Decode { hex },
         } => return terminal::emv_decode(&hex.concat()),
+        Cmd::Nexo {
+            cmd:
+                NexoCmd::Decode {
+                    file,
+                    passphrase,
+                    key_id,
+                    key_version,
+                },
+        } => {
+            let passphrase = passphrase
+                .clone()
+                .or_else(|| std::env::var("OPENTILL_NEXO_PASSPHRASE").ok());
+            return terminal::nexo_decode(file, passphrase, key_id.clone(), *key_version);
+        }
         Cmd::Print { cmd } => return print::run(cmd, &cli, out).await,
         Cmd::Qr { cmd } => return qr::run(cmd, out),
         _ => {}
@@ -565,7 +602,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             login(&till)?;
             terminal::end_of_day(&till, cli.json).await
         }
-        Cmd::Zvt { .. } | Cmd::Emv { .. } => Ok(0),
+        Cmd::Zvt { .. } | Cmd::Emv { .. } | Cmd::Nexo { .. } => Ok(0),
         Cmd::Print { .. } => Ok(0),
         Cmd::Qr { .. } => Ok(0),
     }

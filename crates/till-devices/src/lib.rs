@@ -59,7 +59,7 @@ pub fn printer(dir: &Path, columns: usize) -> Result<Arc<dyn ReceiptPrinter>, Ti
     Ok(c.open(dir, columns).map_err(|e| TillError::Config(e.to_string()))?.port)
 }
 
-/// The configured ZVT terminal, if `[terminal] kind = "zvt"`.
+/// The configured PIN pad, if `[terminal] kind = "zvt"` or `"nexo"`.
 pub fn terminal(dir: &Path, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, TillError> {
     let config: TerminalConfig = till::store::load_section(dir, "terminal")?;
     config

@@ -2,6 +2,10 @@
 //! zero-latency simulator over a real pseudo-terminal, beside the time its bytes would take
 //! on a real wire (8N2 = 11 bits per byte) at 115200 and 9600 baud. A pseudo-terminal moves
 //! bytes at memory speed, so the measured time is the driver's and simulator's own overhead.
+//!
+//! In the same run, the same sale through the nexo driver and simulator (HTTPS over TLS 1.3
+//! on loopback, a fresh connection per request, NexoBlob encryption both ways), and the
+//! difference of the two p50s (goal: nexo adds at most 5 ms per sale).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,6 +16,8 @@ use till_domain::ports::{CardRequest, NoProgress, PaymentTerminal};
 use till_domain::{Currency, Money, TraceNo, TxnId};
 use till_terminal::ZvtSim;
 use till_terminal::driver::{Connection, ZvtConfig, ZvtTerminal};
+use till_terminal::nexo::transport::Endpoint;
+use till_terminal::nexo::{NexoConfig, NexoSim, NexoTerminal, SecurityKey};
 use till_terminal::pty::PtyMaster;
 use till_terminal::serial::{SerialLink, Timings};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -48,6 +54,61 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counting<S> {
     }
 }
 
+/// A throwaway root and terminal certificate (rcgen), the simulator on a loopback port.
+async fn nexo_terminal() -> NexoTerminal {
+    let name = "V400m-324688179";
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let ca = ca_params.self_signed(&ca_key).expect("root");
+    let leaf_key = rcgen::KeyPair::generate().expect("key");
+    let leaf = rcgen::CertificateParams::new(vec![name.to_owned()])
+        .expect("params")
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .expect("leaf");
+    let key = SecurityKey {
+        passphrase: "throwaway bench passphrase".to_owned(),
+        key_identifier: "bench".to_owned(),
+        key_version: 1,
+        crypto_version: 1,
+    };
+    let sim = Arc::new(NexoSim::open(&key, name, None).expect("simulator"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let chain = format!("{}{}", leaf.pem(), ca.pem());
+    let acceptor =
+        till_terminal::nexo::sim::acceptor(chain.as_bytes(), leaf_key.serialize_pem().as_bytes()).expect("tls");
+    tokio::spawn(sim.serve(listener, acceptor));
+    let endpoint = Endpoint {
+        address,
+        name: name.to_owned(),
+        root_pem: ca.pem().into_bytes(),
+    };
+    NexoTerminal::new(NexoConfig::new(endpoint, key, name, "bench", "HKD")).expect("driver")
+}
+
+/// p50 and p99 of `n` approved sales (after 20 warm-up ones).
+async fn sales(terminal: &dyn PaymentTerminal, n: usize, mut each: impl FnMut(Duration)) -> (Duration, Duration) {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n + 20 {
+        let req = CardRequest {
+            txn: TxnId(format!("bench-{i}")),
+            trace: TraceNo::new(i as u32 + 1).expect("trace"),
+            amount: Money::new(1000 + (i as i64 % 40), Currency::Hkd),
+        };
+        let t = Instant::now();
+        let outcome = terminal.authorize(&req, &NoProgress).await.expect("authorization");
+        let took = t.elapsed();
+        assert!(matches!(outcome, till_domain::ports::Outcome::Approved(_)), "approved");
+        if i >= 20 {
+            times.push(took);
+            each(took);
+        }
+    }
+    times.sort();
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -72,31 +133,23 @@ fn main() {
         });
         let terminal = ZvtTerminal::new(ZvtConfig::new(Connection::Serial { path, baud: 115_200 }, 344));
         let n = 300;
-        let mut times = Vec::with_capacity(n);
         let mut wire = Vec::with_capacity(n);
-        for i in 0..n + 20 {
-            let req = CardRequest {
-                txn: TxnId(format!("bench-{i}")),
-                trace: TraceNo::new(i as u32 + 1).expect("trace"),
-                amount: Money::new(1000 + (i as i64 % 40), Currency::Hkd),
-            };
-            let before = bytes.load(Ordering::Relaxed);
-            let t = Instant::now();
-            let outcome = terminal.authorize(&req, &NoProgress).await.expect("authorization");
-            let took = t.elapsed();
-            assert!(matches!(outcome, till_domain::ports::Outcome::Approved(_)), "approved");
-            if i >= 20 {
-                times.push(took);
-                wire.push(bytes.load(Ordering::Relaxed) - before);
+        // Bytes between consecutive measured sales (the first only sets the mark).
+        let mut before: Option<u64> = None;
+        let (p50, p99) = sales(&terminal, n, |_| {
+            let now = bytes.load(Ordering::Relaxed);
+            if let Some(b) = before {
+                wire.push(now - b);
             }
-        }
-        times.sort();
-        let p50 = times[times.len() / 2];
-        let p99 = times[times.len() * 99 / 100];
+            before = Some(now);
+        })
+        .await;
+        let nexo = nexo_terminal().await;
+        let (nexo_p50, nexo_p99) = sales(&nexo, n, |_| {}).await;
         let per_auth = wire.iter().sum::<u64>() as f64 / wire.len() as f64;
         let wire_time = |baud: f64| Duration::from_secs_f64(per_auth * 11.0 / baud);
         let (w115, w96) = (wire_time(115_200.0), wire_time(9_600.0));
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let ms = till_testkit::ms;
         println!("\n{:<46} measured", "ZVT authorization over a pseudo-terminal");
         println!("{}", "-".repeat(96));
         println!(
@@ -120,14 +173,27 @@ fn main() {
             "software overhead",
             100.0 * ms(p50) / ms(w115)
         );
+        println!(
+            "{:<46} p50 {:.3} ms, p99 {:.3} ms",
+            "nexo sale: driver + simulator, TLS + crypto",
+            ms(nexo_p50),
+            ms(nexo_p99)
+        );
+        let added = ms(nexo_p50) - ms(p50);
+        println!(
+            "{:<46} {added:+.3} ms p50 (goal: at most +5 ms) {}",
+            "nexo minus ZVT",
+            if added <= 5.0 { "met" } else { "MISSED" }
+        );
         let json = serde_json::json!({
+            "nexo_authorization_ms": {"p50": ms(nexo_p50), "p99": ms(nexo_p99)},
+            "nexo_minus_zvt_p50_ms": added,
             "authorization_ms": {"p50": ms(p50), "p99": ms(p99)},
             "bytes_per_authorization": per_auth,
             "wire_ms": {"115200": ms(w115), "9600": ms(w96)},
             "overhead_vs_wire_115200": ms(p50) / ms(w115),
         });
-        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
-        std::fs::create_dir_all(&out).expect("bench dir");
+        let out = till_testkit::bench_dir().expect("bench dir");
         std::fs::write(out.join("zvt.json"), serde_json::to_string_pretty(&json).expect("json")).expect("write");
         println!("\nwritten: {}", out.join("zvt.json").display());
     });

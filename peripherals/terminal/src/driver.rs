@@ -29,7 +29,8 @@ use crate::transport::{ApduStream, Transport};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Connection {
-    /// RS-232 / USB-serial (or a pseudo-terminal): 8 data bits, no parity, 2 stop bits.
+    /// RS-232 / USB-serial (or a pseudo-terminal): 8 data bits, no parity, 2 stop bits unless
+    /// [`ZvtConfig::stop_bits`] says 1 (some PTs and USB adapters are set to 8N1).
     Serial { path: String, baud: u32 },
     /// TCP, bare APDUs (port 20007 by default).
     Tcp { address: String },
@@ -44,6 +45,16 @@ pub struct ZvtConfig {
     pub currency: u16,
     pub link: Timings,
     pub sequence: SequenceTimings,
+    /// Serial stop bits: 2 (the ZVT default [P16 §2]) or 1.
+    pub stop_bits: StopBits,
+}
+
+/// Serial stop bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopBits {
+    One,
+    #[default]
+    Two,
 }
 
 impl ZvtConfig {
@@ -54,6 +65,7 @@ impl ZvtConfig {
             currency,
             link: Timings::default(),
             sequence: SequenceTimings::default(),
+            stop_bits: StopBits::Two,
         }
     }
 }
@@ -254,7 +266,7 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 }
 
 /// Opens the transport of a connection.
-pub async fn open(connection: &Connection, link: Timings) -> Result<Box<dyn Transport>, ZvtError> {
+pub async fn open(connection: &Connection, link: Timings, stop_bits: StopBits) -> Result<Box<dyn Transport>, ZvtError> {
     match connection {
         Connection::Tcp { address } => {
             let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(address))
@@ -268,7 +280,10 @@ pub async fn open(connection: &Connection, link: Timings) -> Result<Box<dyn Tran
             let mut port = tokio_serial::new(path, *baud)
                 .data_bits(tokio_serial::DataBits::Eight)
                 .parity(tokio_serial::Parity::None)
-                .stop_bits(tokio_serial::StopBits::Two)
+                .stop_bits(match stop_bits {
+                    StopBits::One => tokio_serial::StopBits::One,
+                    StopBits::Two => tokio_serial::StopBits::Two,
+                })
                 .flow_control(tokio_serial::FlowControl::None)
                 .open_native_async()
                 .map_err(|e| ZvtError::Io(e.to_string()))?;
@@ -292,7 +307,7 @@ impl ZvtTerminal {
     }
 
     async fn connect(&self) -> Result<Link, DeviceError> {
-        let transport = open(&self.config.connection, self.config.link)
+        let transport = open(&self.config.connection, self.config.link, self.config.stop_bits)
             .await
             .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
         let mut ecr = Ecr::new(transport, self.config.sequence);

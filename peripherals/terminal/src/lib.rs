@@ -1,4 +1,5 @@
-//! PIN pad drivers for the till, ZVT first, and a ZVT terminal simulator.
+//! PIN pad drivers for the till — ZVT, and nexo / Adyen Terminal API ([`nexo`]) — and a
+//! simulator for each.
 //!
 //! Layered like the zvt crate (STYLE.md): [`apdu`] and [`bmp`] are the codec (bytes ⇄ typed
 //! [`packet::Packet`]s, citing the spec sections); [`transport`] and [`serial`] move APDUs over
@@ -20,6 +21,7 @@ pub mod config;
 pub mod driver;
 pub mod ecr;
 pub mod error;
+pub mod nexo;
 pub mod packet;
 pub mod pty;
 pub mod serial;

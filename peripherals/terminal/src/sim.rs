@@ -15,6 +15,8 @@
 //! | 54 | a chip card swiped: "insert card", then card unreadable (64) |
 //! | 55 | the customer cancels on the pad (6C) |
 //! | 56 | declines: do not honour (05) |
+//! | 57 | waits for a card (status 0A every 500 ms) until the ECR aborts (06 B0: answered with
+//! |    | 06 1E 6C, nothing booked), or `card_wait` passes and it approves |
 //! | 91 | approves and books, but the completion (06 0F) is lost |
 //! | 92 | the line drops after the request: nothing booked |
 //! | 93 | busy: 84 9C |
@@ -113,6 +115,9 @@ pub struct ZvtSim {
     pub terminal_id: u32,
     /// How long it waits for the ECR's acknowledgement of each message.
     pub ack_timeout: Duration,
+    /// How long scenario 57 waits for the card (or an abort).
+    pub card_wait: Duration,
+    waiting: std::sync::atomic::AtomicBool,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -163,7 +168,51 @@ impl ZvtSim {
             state: Mutex::new(state),
             terminal_id: 52_523_535,
             ack_timeout: Duration::from_secs(5),
+            card_wait: Duration::from_secs(20),
+            waiting: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Whether a payment is waiting for the card (scenario 57): the moment to abort it.
+    pub fn waiting_for_card(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Scenario 57: waits for the card; `true` if the ECR aborted (06 B0), answered 06 1E 6C.
+    async fn wait_for_card<T: Transport + ?Sized>(&self, t: &mut T) -> Result<bool, ZvtError> {
+        use std::sync::atomic::Ordering;
+        let deadline = tokio::time::Instant::now() + self.card_wait;
+        self.waiting.store(true, Ordering::SeqCst);
+        let aborted = loop {
+            if tokio::time::Instant::now() >= deadline {
+                break Ok(false);
+            }
+            match t.recv(Duration::from_millis(500)).await {
+                Ok(a) if (a.class, a.instr) == (0x06, 0xB0) => break Ok(true),
+                Ok(_) => {}
+                Err(ZvtError::Timeout(_)) => {
+                    if let Err(e) = self.intermediate(t, 0x0A).await {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.waiting.store(false, Ordering::SeqCst);
+        if aborted? {
+            // [P15 §2.2.10]: the PT accepts the abort and ends the payment with 06 1E 6C.
+            t.send(&Apdu::ack()).await?;
+            self.tell(
+                t,
+                &Packet::PtAbort {
+                    code: 0x6C,
+                    rest: Vec::new(),
+                },
+            )
+            .await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Every transaction booked so far.
@@ -413,6 +462,7 @@ impl ZvtSim {
                 self.intermediate(t, 0x0A).await?;
                 return self.fail(t, 0x64, amount).await.map(|()| Next::Continue);
             }
+            57 if self.wait_for_card(t).await? => return Ok(Next::Continue),
             55 => {
                 self.tell(
                     t,

@@ -132,3 +132,87 @@ fn zvt_and_emv_decoders_print_json_without_card_numbers() -> TestResult {
     assert!(text(&bad).contains("Could not decode"), "{}", text(&bad));
     Ok(())
 }
+
+#[test]
+fn nexo_decode_prints_typed_json_and_refuses_bad_input_precisely() -> TestResult {
+    use till_terminal::nexo::{DerivedKey, SecurityKey, TerminalApi, encode_secured};
+    let dir = till_testkit::TempDir::new("nexo-decode");
+    let run = |lang: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+            .args(["--lang", lang, "nexo", "decode"])
+            .args(args)
+            .env_remove("OPENTILL_NEXO_PASSPHRASE")
+            .output()
+    };
+    // A payment response whose terminal sent the PAN unmasked: the decoder masks it.
+    let plain = r#"{"SaleToPOIResponse":{"MessageHeader":{"ProtocolVersion":"3.0","MessageClass":"Service",
+        "MessageCategory":"Payment","MessageType":"Response","ServiceID":"P000042","SaleID":"till-1",
+        "POIID":"V400m-324688179"},"PaymentResponse":{"Response":{"Result":"Success"},"SaleData":{
+        "SaleTransactionID":{"TransactionID":"000042","TimeStamp":"2026-12-05T16:00:00.000Z"}},
+        "PaymentResult":{"PaymentInstrumentData":{"PaymentInstrumentType":"Card","CardData":{
+        "MaskedPan":"4761739001010010","PaymentBrand":"visa","EntryMode":["ICC"]}},
+        "AmountsResp":{"Currency":"HKD","AuthorizedAmount":25.5}}}}}"#;
+    let path = dir.path().join("response.json");
+    std::fs::write(&path, plain)?;
+    let file = path.display().to_string();
+    let o = run("en", &[&file])?;
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    let card = &v["SaleToPOIResponse"]["PaymentResponse"]["PaymentResult"]["PaymentInstrumentData"]["CardData"];
+    assert_eq!(card["MaskedPan"], "************0010");
+    assert_eq!(
+        v["SaleToPOIResponse"]["PaymentResponse"]["PaymentResult"]["AmountsResp"]["AuthorizedAmount"],
+        25.5
+    );
+    assert!(!text(&o).contains("4761739001010010"), "the full PAN never prints");
+
+    // The same message encrypted with a throwaway key.
+    let key = SecurityKey {
+        passphrase: "throwaway decode passphrase".to_owned(),
+        key_identifier: "till".to_owned(),
+        key_version: 3,
+        crypto_version: 1,
+    };
+    let message: TerminalApi = serde_json::from_str(plain)?;
+    let sealed = encode_secured(&message, &DerivedKey::derive(&key));
+    let sealed_path = dir.path().join("sealed.json");
+    std::fs::write(&sealed_path, &sealed)?;
+    let sealed_file = sealed_path.display().to_string();
+    let ok = run("en", &[&sealed_file, "--passphrase", &key.passphrase])?;
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&ok.stdout)?,
+        v,
+        "decrypted to the same"
+    );
+
+    let refused = |o: &std::process::Output, says: &str| {
+        assert_eq!(o.status.code(), Some(2), "refused input: {}", text(o));
+        assert!(text(o).contains(says), "{says:?} in {}", text(o));
+    };
+    refused(&run("en", &[&sealed_file])?, "The message is encrypted");
+    refused(
+        &run("en", &[&sealed_file, "--passphrase", "not the passphrase"])?,
+        "does not decrypt with this passphrase",
+    );
+    refused(
+        &run(
+            "en",
+            &[&sealed_file, "--passphrase", &key.passphrase, "--key-version", "1"],
+        )?,
+        "another key identifier or version",
+    );
+    let mut tampered: serde_json::Value = serde_json::from_slice(&sealed)?;
+    tampered["SaleToPOIResponse"]["SecurityTrailer"]["Hmac"] =
+        serde_json::Value::String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned());
+    std::fs::write(&sealed_path, serde_json::to_vec(&tampered)?)?;
+    refused(
+        &run("en", &[&sealed_file, "--passphrase", &key.passphrase])?,
+        "HMAC does not match",
+    );
+    std::fs::write(&path, "{\"SaleToPOIRequest\": 42}")?;
+    refused(&run("en", &[&file])?, "Not a Terminal API message");
+    refused(&run("zh-Hant", &[&file])?, "不是 Terminal API 訊息");
+    refused(&run("zh-Hans", &[&file])?, "不是 Terminal API 消息");
+    Ok(())
+}

@@ -173,3 +173,49 @@ async fn line_cut_after_the_result_keeps_the_payment() -> TestResult {
     assert_eq!(booked_sales(&sim), 1);
     Ok(())
 }
+
+/// The cashier aborts while the PT waits for the card: the ECR sends 06 B0, the PT answers
+/// 06 1E 6C, and nothing is booked.
+#[tokio::test]
+async fn an_abort_mid_payment_is_answered_06_1e_6c() -> TestResult {
+    let dir = till_testkit::TempDir::new("zvt-abort");
+    let sim = Arc::new(ZvtSim::open(None)?);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let rule: Rule = Box::new(move |dir, unit| {
+        if let Some(apdu) = apdu_of(unit) {
+            log.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((dir, apdu));
+        }
+        Action::Forward
+    });
+    let line = fault_line(sim.clone(), rule)?;
+    let terminal = Arc::new(ZvtTerminal::new(fast(Connection::Serial {
+        path: line.path,
+        baud: 9600,
+    })));
+    let till = till_with(terminal, dir.path())?;
+    let (sale, aborted) = tokio::join!(till.sale(card(2957)), async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !sim.waiting_for_card() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        till.abort_flow().await
+    });
+    aborted?;
+    assert_eq!(sale?.txn.status, TxnStatus::Cancelled);
+    let seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let abort = seen
+        .iter()
+        .position(|(d, a)| *d == Dir::EcrToPt && a.starts_with(&[0x06, 0xB0]))
+        .ok_or("the ECR sent 06 B0")?;
+    assert!(
+        seen[abort..]
+            .iter()
+            .any(|(d, a)| *d == Dir::PtToEcr && a.starts_with(&[0x06, 0x1E]) && a.get(3) == Some(&0x6C)),
+        "the PT answered 06 1E 6C after it: {seen:02X?}"
+    );
+    assert_eq!(booked_sales(&sim), 0, "nothing booked");
+    Ok(())
+}

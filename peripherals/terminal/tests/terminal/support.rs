@@ -3,7 +3,7 @@ use std::time::Duration;
 use till::{ManualClock, Sims, Till, TillOptions};
 use till_domain::TillConfig;
 use till_journal::{AuthStore, Journal};
-use till_terminal::driver::{Connection, ZvtConfig, ZvtTerminal};
+use till_terminal::driver::{Connection, ZvtConfig};
 use till_terminal::ecr::SequenceTimings;
 use till_terminal::serial::Timings;
 
@@ -26,8 +26,11 @@ pub fn fast(connection: Connection) -> ZvtConfig {
     c
 }
 
-/// A till whose terminal is the ZVT driver, everything else simulated in process.
-pub fn till_with(terminal: Arc<ZvtTerminal>, dir: &std::path::Path) -> Result<Till, Box<dyn std::error::Error>> {
+/// A till whose terminal is a real driver (ZVT or nexo), everything else simulated in process.
+pub fn till_with(
+    terminal: Arc<dyn till_domain::ports::PaymentTerminal>,
+    dir: &std::path::Path,
+) -> Result<Till, Box<dyn std::error::Error>> {
     let clock = Arc::new(ManualClock::new(till_testkit::t0()));
     let config = TillConfig::demo();
     let sims = Sims::open(None, clock.clone(), config.currency, 48)?;

@@ -1,0 +1,205 @@
+//! The nexo driver against the nexo simulator over real TLS on loopback: the setup mistakes
+//! users meet (certificate name, passphrase, key version) refused precisely with nothing
+//! booked, the recovery rule, and bookings kept across a restart of the simulator.
+
+use crate::nexo_support::{POIID, key, pki, serve, sim};
+use crate::support::TestResult;
+use std::time::Duration;
+use till_domain::ports::{CardRequest, DeviceError, NoProgress, Outcome, PaymentTerminal};
+use till_domain::{Currency, Money, TraceNo, TxnId};
+use till_terminal::nexo::message::{MessageCategory, Request, TransactionStatusRequest};
+use till_terminal::nexo::{NexoError, NexoTerminal};
+
+fn request(trace: u32, minor: i64) -> CardRequest {
+    CardRequest {
+        txn: TxnId(format!("txn-{trace}")),
+        trace: TraceNo::new(trace).unwrap_or(TraceNo::FIRST),
+        amount: Money::new(minor, Currency::Hkd),
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused_and_nothing_is_sent() -> TestResult {
+    let k = key("throwaway passphrase, name test");
+    let terminal_sim = sim(&k, None)?;
+    // The terminal presents a certificate for another terminal's name.
+    let wrong = pki("V400m-999999999")?;
+    let config = serve(&wrong, terminal_sim.clone(), k).await?;
+    let driver = NexoTerminal::new(config.clone())?;
+    let Some(link) = Some(till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?) else {
+        return Ok(());
+    };
+    let err = link.post(b"{}".to_vec(), Duration::from_secs(5)).await;
+    assert_eq!(
+        err,
+        Err(NexoError::CertificateName(POIID.to_owned())),
+        "the name mismatch is named"
+    );
+    assert_eq!(
+        err.as_ref().map_err(NexoError::message_id).err(),
+        Some("error-bad-nexo-certificate-name")
+    );
+    let sale = driver.authorize(&request(1, 4200), &NoProgress).await?;
+    assert!(
+        matches!(&sale, Outcome::Declined(d) if d.message_id == "decline-nexo-certificate-name"),
+        "refused before sending, and the cashier is told why: {sale:?}"
+    );
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_certificate_from_another_root_is_refused() -> TestResult {
+    let k = key("throwaway passphrase, root test");
+    let terminal_sim = sim(&k, None)?;
+    let served = pki(POIID)?;
+    let mut config = serve(&served, terminal_sim.clone(), k).await?;
+    config.endpoint.root_pem = pki(POIID)?.root_pem.into_bytes();
+    let link = till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?;
+    let err = link.post(b"{}".to_vec(), Duration::from_secs(5)).await;
+    assert!(matches!(err, Err(NexoError::CertificateUntrusted(_))), "{err:?}");
+    assert!(terminal_sim.bookings().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_or_key_version_is_rejected_by_the_terminal_with_its_reason() -> TestResult {
+    let on_terminal = key("the terminal's throwaway passphrase");
+    let terminal_sim = sim(&on_terminal, None)?;
+    let certs = pki(POIID)?;
+    let wrong_pass = serve(&certs, terminal_sim.clone(), key("a different passphrase")).await?;
+    let driver = NexoTerminal::new(wrong_pass)?;
+    let sid = "S000000001";
+    let ask = Request::TransactionStatusRequest(TransactionStatusRequest {
+        message_reference: None,
+        receipt_reprint_flag: None,
+    });
+    let err = driver
+        .exchange(
+            MessageCategory::TransactionStatus,
+            sid,
+            ask.clone(),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(err, Err(NexoError::Rejected("Reject: WrongPassphrase".to_owned())));
+    // Through the till: a declined sale that names the mistake, in the journal; nothing booked.
+    let dir = till_testkit::TempDir::new("nexo-wrong-pass");
+    let till = crate::support::till_with(std::sync::Arc::new(driver), dir.path())?;
+    let sale = till.sale(crate::support::card(4200)).await?;
+    assert_eq!(sale.txn.status, till_domain::TxnStatus::Declined);
+    assert_eq!(
+        sale.txn.decline.map(|d| d.message_id).as_deref(),
+        Some("decline-nexo-wrong-passphrase")
+    );
+
+    let mut v2 = on_terminal.clone();
+    v2.key_version = 2;
+    let driver = NexoTerminal::new(serve(&certs, terminal_sim.clone(), v2).await?)?;
+    let err = driver
+        .exchange(MessageCategory::TransactionStatus, sid, ask, Duration::from_secs(5))
+        .await;
+    assert_eq!(err, Err(NexoError::Rejected("Reject: WrongKey".to_owned())));
+    assert_eq!(err.err().map(|e| e.message_id()), Some("error-bad-nexo-rejected"));
+    let sale = driver.authorize(&request(3, 4200), &NoProgress).await?;
+    assert!(
+        matches!(&sale, Outcome::Declined(d) if d.message_id == "decline-nexo-wrong-key"),
+        "{sale:?}"
+    );
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_resolved_by_transaction_status_and_bookings_survive_a_restart() -> TestResult {
+    let dir = till_testkit::TempDir::new("nexo-restart");
+    let record = dir.path().join("terminal.jsonl");
+    let k = key("throwaway passphrase, restart test");
+    let certs = pki(POIID)?;
+    let first = sim(&k, Some(&record))?;
+    let driver = NexoTerminal::new(serve(&certs, first.clone(), k.clone()).await?)?;
+    // 91: the terminal books it and the answer is lost: TransactionStatus finds the approval.
+    let lost = driver.authorize(&request(7, 4291), &NoProgress).await?;
+    assert!(matches!(lost, Outcome::Approved(_)), "{lost:?}");
+    // 92: the line drops before booking: the terminal has no record: Unknown for the till.
+    let cut = driver.authorize(&request(8, 4292), &NoProgress).await;
+    assert!(matches!(cut, Err(DeviceError::LineLost(_))), "{cut:?}");
+    assert!(
+        !driver
+            .reverse(TraceNo::new(8).ok_or("trace")?, Money::new(4292, Currency::Hkd))
+            .await?
+    );
+
+    // A restarted terminal remembers what it booked.
+    let second = sim(&k, Some(&record))?;
+    assert_eq!(second.bookings(), first.bookings(), "the record is read back whole");
+    let driver = NexoTerminal::new(serve(&certs, second.clone(), k).await?)?;
+    let last = driver.last_result().await?.ok_or("a last result")?;
+    assert_eq!(last.trace, TraceNo::new(7));
+    assert!(matches!(last.outcome, Outcome::Approved(_)));
+    assert!(
+        driver
+            .reverse(TraceNo::new(7).ok_or("trace")?, Money::new(4291, Currency::Hkd))
+            .await?,
+        "a completed payment is undone by a Reversal"
+    );
+    assert!(
+        second.bookings().iter().any(|b| b.reversed),
+        "the sale is marked reversed"
+    );
+    let totals = driver.end_of_day().await?;
+    assert_eq!(totals.sales.count, 0, "a reversed sale is not in the totals");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_payment_with_a_tampered_hmac_is_rejected_and_not_booked() -> TestResult {
+    use till_terminal::nexo::{DerivedKey, decode, encode_secured};
+    let k = key("throwaway passphrase, hmac test");
+    let terminal_sim = sim(&k, None)?;
+    let config = serve(&pki(POIID)?, terminal_sim.clone(), k.clone()).await?;
+    let link = till_terminal::nexo::transport::HttpsLink::new(&config.endpoint)?;
+    let sealed = encode_secured(&crate::nexo_support::payment_request(4200), &DerivedKey::derive(&k));
+    let mut v: serde_json::Value = serde_json::from_slice(&sealed)?;
+    v["SaleToPOIRequest"]["SecurityTrailer"]["Hmac"] =
+        serde_json::Value::String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned());
+    let answer = link.post(serde_json::to_vec(&v)?, Duration::from_secs(5)).await?;
+    let reject = decode(&answer, None)?;
+    assert!(
+        !reject.encrypted,
+        "a terminal that cannot read the key answers in the clear"
+    );
+    let text = serde_json::to_string(&reject.message)?;
+    assert!(
+        text.contains("Reject") && text.contains("HmacMismatch"),
+        "the reason is named: {text}"
+    );
+    assert!(terminal_sim.bookings().is_empty(), "nothing booked");
+    // The untampered message is booked: the refusal was the HMAC's doing.
+    link.post(sealed, Duration::from_secs(5)).await?;
+    assert_eq!(terminal_sim.bookings().len(), 1);
+    Ok(())
+}
+
+/// No answer in time: the driver asks TransactionStatus (never retries), hears InProgress,
+/// and only then — the payment not complete — aborts it; the terminal's own answer (Aborted)
+/// decides: not charged.
+#[tokio::test]
+async fn no_answer_in_time_asks_the_status_and_aborts_only_an_unfinished_payment() -> TestResult {
+    let k = key("throwaway passphrase, timeout test");
+    let terminal_sim = sim(&k, None)?;
+    let mut config = serve(&pki(POIID)?, terminal_sim.clone(), k).await?;
+    config.payment_timeout = Duration::from_millis(300);
+    config.recovery_deadline = Duration::from_millis(300);
+    let driver = NexoTerminal::new(config)?;
+    // 57: the terminal waits for a card that never comes.
+    let outcome = driver.authorize(&request(9, 4257), &NoProgress).await?;
+    assert_eq!(outcome, Outcome::Cancelled, "aborted before completion: not charged");
+    let bookings = terminal_sim.bookings();
+    assert_eq!(bookings.len(), 1, "one payment, never sent twice: {bookings:?}");
+    assert!(!bookings[0].approved);
+    assert!(!terminal_sim.waiting_for_card(), "the terminal is free again");
+    let next = driver.authorize(&request(10, 4200), &NoProgress).await?;
+    assert!(matches!(next, Outcome::Approved(_)), "{next:?}");
+    Ok(())
+}
