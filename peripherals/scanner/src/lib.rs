@@ -27,6 +27,7 @@
 //!   the till takes, is the till's rule (`till_qr::classify` and the till's configuration);
 //!   the scanner hands over what it read.
 
+mod binarize;
 mod decode;
 mod dedup;
 mod error;
@@ -35,6 +36,7 @@ mod pattern;
 mod scanner;
 mod serial;
 mod source;
+mod transform;
 mod wedge;
 
 #[cfg(feature = "camera")]
@@ -42,12 +44,10 @@ mod camera;
 
 #[cfg(feature = "camera")]
 pub use camera::{CameraDevice, CameraFrames, CameraSettings, cameras, choose_format};
-#[cfg(feature = "rqrr")]
-pub use decode::Rqrr;
-pub use decode::{Decoder, Effort, Rxing};
+pub use decode::{Decoder, Effort, LIVE_BUDGET, MAX_PIXELS, Rqrr, Rxing};
 pub use dedup::{DEFAULT_WINDOW, Dedup};
 pub use error::ScanError;
-pub use frame::{LumaFrame, decode_png, encode_png, read_image};
+pub use frame::{LumaFrame, MAX_IMAGE_PIXELS, decode_png, encode_png, read_image};
 pub use pattern::{QUIET_ZONE, code_frame};
 pub use scanner::{CodeSource, FrameCodes, Scanner};
 pub use serial::{MAX_LINE, SerialScanner};
