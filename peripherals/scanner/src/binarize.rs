@@ -53,19 +53,25 @@ impl<'a> BlockBinarizer<'a> {
             }
         }
         let mut matrix = BitMatrix::new(width as u32, height as u32)?;
-        let word = usize::BITS as usize;
+        // Eight pixels share a block's threshold: a byte of the row at a time, eight bytes to a
+        // word (a word of 32 or 64 bits holds whole blocks of 8).
+        const WORD: usize = usize::BITS as usize;
         let mut row = BitArray::with_size(width);
         for y in 0..height {
             let by = (y / BLOCK).min(sub_h - 1);
             let limits = &thresholds[by * sub_w..(by + 1) * sub_w];
             let pixels = &luma[y * width..(y + 1) * width];
-            for (w, chunk) in pixels.chunks(word).enumerate() {
+            for (w, word_pixels) in pixels.chunks(WORD).enumerate() {
                 let mut bits = 0usize;
-                for (i, &v) in chunk.iter().enumerate() {
-                    let x = w * word + i;
-                    bits |= usize::from(v <= limits[(x / BLOCK).min(sub_w - 1)]) << i;
+                for (g, group) in word_pixels.chunks(BLOCK).enumerate() {
+                    let limit = limits[(w * WORD / BLOCK + g).min(sub_w - 1)];
+                    let mut byte = 0usize;
+                    for (i, &v) in group.iter().enumerate() {
+                        byte |= usize::from(v <= limit) << i;
+                    }
+                    bits |= byte << (g * BLOCK);
                 }
-                row.setBulk(w * word, bits);
+                row.setBulk(w * WORD, bits);
             }
             matrix.setRow(y as u32, &row);
         }

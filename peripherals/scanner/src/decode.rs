@@ -58,9 +58,18 @@ pub const MAX_PIXELS: usize = 12_000_000;
 /// than rxing per pixel, and a code rxing saw the finder patterns of is large enough for it.
 const RQRR_PIXELS: usize = 1_000_000;
 
+/// The views a live frame without finder patterns gets, one per frame in turn.
+const ROTATION: [Step; 3] = [Step::OtherScale, Step::Global, Step::LocalMean];
+
+/// The rotating view works on a copy of the frame of at most this many pixels (a 720p frame is
+/// halved to 640x360): a quarter of the first pass's cost.
+const ROTATION_PIXELS: usize = 320_000;
+
 /// The till's QR pipeline over rxing (and rqrr). See the module documentation for the steps.
 pub struct Rxing {
     effort: Effort,
+    /// Live frames seen, to turn the rotating view.
+    frames: usize,
     budget: Duration,
     /// QR only, no "try harder".
     fast: DecodeHints,
@@ -99,6 +108,7 @@ impl Rxing {
         plain.set_hints(&hints(true));
         Rxing {
             effort,
+            frames: 0,
             budget: LIVE_BUDGET,
             fast: hints(false),
             harder: hints(true),
@@ -142,10 +152,19 @@ impl Rxing {
                 return Some(found.getText().to_owned());
             }
         }
-        // Nothing read. Only a frame that shows finder patterns is worth more time.
+        // Nothing read, and no finder patterns to go on: one more view of the frame, a different
+        // one each frame (the customer holds the code up for many), on a small copy, so a frame
+        // without a code stays cheap.
         if most < 2 {
-            return None;
+            let step = ROTATION[self.frames % ROTATION.len()];
+            self.frames = self.frames.wrapping_add(1);
+            let small = frame.at_most(ROTATION_PIXELS).ok()?;
+            return match (step, small) {
+                (Step::OtherScale, Some(small)) => qr(&mut hybrid(&small)?, &self.fast),
+                (step, small) => step.read(small.as_ref().unwrap_or(frame), &self.fast),
+            };
         }
+        // Finder patterns but no code: every other view, until the budget is spent.
         for step in [Step::Global, Step::LocalMean, Step::OtherScale, Step::Rqrr] {
             if start.elapsed() >= self.budget {
                 return None;

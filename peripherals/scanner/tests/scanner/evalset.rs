@@ -42,8 +42,8 @@ pub enum Distortion {
     /// A screen photographed: a sine interference of amplitude `level` grey levels at a period
     /// near the module size, and the screen's pixel grid.
     Moire,
-    /// Clutter (a finger, the phone's edge, text) reaching into the quiet zone: `level` of its
-    /// four modules covered, on one to three sides.
+    /// Clutter (print, another code, the phone's edge) reaching into the quiet zone: `level` of
+    /// its four modules covered, on two to four sides, by random blocks of the module's size.
     Occlusion,
 }
 
@@ -65,12 +65,12 @@ impl Distortion {
         match self {
             Distortion::Perspective => (0.10, 0.32),
             Distortion::Blur => (0.35, 0.75),
-            Distortion::Noise => (40.0, 110.0),
+            Distortion::Noise => (15.0, 60.0),
             Distortion::Jpeg => (2.0, 18.0),
             Distortion::Light => (0.55, 1.0),
             Distortion::Contrast => (6.0, 22.0),
             Distortion::Moire => (30.0, 90.0),
-            Distortion::Occlusion => (0.6, 1.0),
+            Distortion::Occlusion => (0.7, 1.0),
         }
     }
 
@@ -204,6 +204,7 @@ struct Homography([f64; 9]);
 
 impl Homography {
     /// The map taking each of `from` to the matching `to` (four points each).
+    #[allow(clippy::needless_range_loop)] // Row operations read best with indices.
     fn between(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> Homography {
         // Eight unknowns (h22 = 1), two equations per point; Gaussian elimination.
         let mut a = [[0.0f64; 9]; 8];
@@ -281,7 +282,7 @@ fn render(rng: &mut ChaCha8Rng, code: &QrCode, distortion: Distortion, level: f6
     };
     // Occlusion: bands of clutter on 1–3 sides, from `reach` modules off the code outwards.
     let sides: Vec<usize> = if distortion == Distortion::Occlusion {
-        let count = rng.gen_range(1..=3);
+        let count = rng.gen_range(2..=4);
         let first = rng.gen_range(0..4);
         (0..count).map(|i| (first + i) % 4).collect()
     } else {
@@ -295,7 +296,8 @@ fn render(rng: &mut ChaCha8Rng, code: &QrCode, distortion: Distortion, level: f6
             (a, a + rng.gen_range(nf / 3.0..nf + 8.0))
         })
         .collect();
-    let stripe = rng.gen_range(0.6..1.6);
+    let stripe = rng.gen_range(0.8..1.3);
+    let salt: i64 = rng.gen_range(0..1 << 30);
     let background = (rng.gen_range(60.0..200.0), rng.gen_range(-60.0..60.0));
 
     let shade = |u: f64, v: f64, x: f64| -> f64 {
@@ -307,12 +309,10 @@ fn render(rng: &mut ChaCha8Rng, code: &QrCode, distortion: Distortion, level: f6
                 _ => (u, v - nf),
             };
             if off > reach && along >= span[k].0 && along <= span[k].1 {
-                // Clutter: dark with text-like light stripes.
-                return if (off / stripe).floor() as i64 % 3 == 0 {
-                    light * 0.8
-                } else {
-                    dark
-                };
+                // Clutter: blocks of about a module, dark or light by a hash of where they are.
+                let (a, b) = ((along / stripe).floor() as i64, (off / stripe).floor() as i64);
+                let hash = (a.wrapping_mul(0x9E37_79B9) ^ b.wrapping_mul(0x85EB_CA6B) ^ salt).wrapping_mul(0xC2B2_AE35);
+                return if (hash >> 7) & 1 == 0 { light } else { dark };
             }
         }
         if (0.0..nf).contains(&u) && (0.0..nf).contains(&v) {
@@ -341,8 +341,8 @@ fn render(rng: &mut ChaCha8Rng, code: &QrCode, distortion: Distortion, level: f6
 
     match distortion {
         Distortion::Light => {
-            let (gx, gy) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
-            let norm = (gx * gx + gy * gy as f64).sqrt().max(1e-6);
+            let (gx, gy): (f64, f64) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+            let norm = (gx * gx + gy * gy).sqrt().max(1e-6);
             let (sx, sy) = (
                 cx + rng.gen_range(-0.3..0.3) * side,
                 cy + rng.gen_range(-0.3..0.3) * side,
