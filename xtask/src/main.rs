@@ -252,6 +252,30 @@ fn qriskit_oracle() -> Result<(), String> {
     )
 }
 
+/// The QR bench (peripherals/scanner/benches/scanner.rs) reads the same images with PyPI
+/// `zxing-cpp` (a dev-only oracle, pinned; numpy hands it the frames), run from Python in the
+/// venv qriskit lives in.
+fn zxing_cpp_oracle() -> Result<(), String> {
+    qriskit_oracle()?;
+    let pip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oracle-venv/bin/pip");
+    let args = [
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "zxing-cpp==3.1.1",
+        "numpy==2.4.6",
+    ];
+    let status = Command::new(&pip)
+        .args(args)
+        .status()
+        .map_err(|e| format!("{}: {e}", pip.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} {} failed", pip.display(), args.join(" ")))
+    }
+}
+
 /// The printer tests compare our Chinese bytes with npm `receiptline`'s (a dev-only oracle,
 /// pinned in peripherals/printer/tests/oracle): installs node and npm from Debian if there is
 /// no npm, then the oracle's packages with `npm ci`.
@@ -391,7 +415,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])?;
     // Host ingest and the 100k backlog drain, against a throwaway PostgreSQL.
     cargo(&["bench", "-p", "till-host", "--bench", "sync"], &[])?;
-    // rqrr measured beside rxing in the same run.
+    // rqrr and zxing-cpp measured beside our pipelines in the same run.
+    zxing_cpp_oracle()?;
     let scanner = ["bench", "-p", "till-scanner", "--bench", "scanner", "--features=rqrr"];
     cargo(&scanner, &[])?;
     // The cashier app against the floor (a bare Tauri window), both in the dev profile the app

@@ -1,17 +1,24 @@
-//! QR decoders over luma frames. rxing (a port of zxing and zxing-cpp) is the one the till uses;
-//! rqrr is kept behind the `rqrr` feature to compare in the bench (DESIGN.md: rxing reads more
-//! photos and is faster on frames without a code).
+//! QR decoders over luma frames. [`Rxing`] is the till's pipeline: rxing (a port of zxing and
+//! zxing-cpp) first, as plainly as it reads best, then other views of the same frame — other
+//! binarisations, a second scale, mirrored — and rqrr as a second opinion where rxing saw finder
+//! patterns but could not read a code. Each step is a general technique for camera photos
+//! (uneven light, blur, small or large modules, dark-mode screens, mirroring webcams); none is
+//! fitted to a particular photo. Live frames stop at a time budget.
 //!
 //! Every call into a decoder runs under `catch_unwind`: a decoder that panics on a strange frame
 //! costs that frame, returned as [`ScanError::DecoderPanicked`], never the till.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::qrcode::cpp_port::QrReader;
-use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
+use rxing::qrcode::cpp_port::detector::FindFinderPatterns;
+use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, MultiFormatReader, Reader};
 
+use crate::binarize::BlockBinarizer;
 use crate::error::ScanError;
 use crate::frame::LumaFrame;
 
@@ -27,29 +34,49 @@ pub trait Decoder: Send {
     fn decode(&mut self, frame: &LumaFrame) -> Result<Option<String>, ScanError>;
 }
 
-/// How hard rxing looks.
+/// How hard the pipeline looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
-    /// A camera frame: the next one comes in 33 ms, so no "try harder" (which scans every row
-    /// for finder patterns and costs several times more on frames without a code).
+    /// A camera frame: the next one comes in 33 ms, and the customer holds the code up for many.
+    /// One fast pass on every frame (no "try harder", which scans every row for finder
+    /// patterns); the other steps only where finder patterns were seen, and only until
+    /// [`LIVE_BUDGET`] is spent: a slow frame is cut short, never queued behind.
     Live,
-    /// A photo or screenshot that is all there is: "try harder", and when that finds nothing,
-    /// once more at half size with a global threshold (codes with a photo printed into their
-    /// modules: the texture breaks the local threshold, averaging smooths it away).
+    /// A photo or screenshot that is all there is: every step, "try harder" where it helps.
     Still,
 }
 
-/// rxing's QR reader: the luma plane borrowed as it is, hybrid binarizer, QR only, light and
-/// inverted (a code shown light on a dark screen).
-///
-/// Live frames go to rxing's port of zxing-cpp's QR reader alone, on the bitmap and then on the
-/// same bitmap inverted: two detector passes per frame without a code. Stills go through
-/// rxing's `MultiFormatReader`, which also tries the older zxing (Java) reader when the first
-/// finds nothing — twice the work, and a few more photos read.
+/// What the live pipeline may spend on one frame before it gives the frame up: under a third of
+/// a 30 fps camera's frame interval, so the scanner never falls behind the camera.
+pub const LIVE_BUDGET: Duration = Duration::from_millis(10);
+
+/// Frames above this many pixels are shrunk by averaging before any step: a 48-megapixel photo
+/// costs what a 12-megapixel one does, and memory stays bounded.
+pub const MAX_PIXELS: usize = 12_000_000;
+
+/// rqrr works on frames at most this many pixels (shrunk if larger): it is several times slower
+/// than rxing per pixel, and a code rxing saw the finder patterns of is large enough for it.
+const RQRR_PIXELS: usize = 1_000_000;
+
+/// The views a live frame without finder patterns gets, one per frame in turn.
+const ROTATION: [Step; 3] = [Step::OtherScale, Step::Global, Step::LocalMean];
+
+/// The rotating view works on a copy of the frame of at most this many pixels (a 720p frame is
+/// halved to 640x360): a quarter of the first pass's cost.
+const ROTATION_PIXELS: usize = 320_000;
+
+/// The till's QR pipeline over rxing (and rqrr). See the module documentation for the steps.
 pub struct Rxing {
     effort: Effort,
-    hints: DecodeHints,
-    reader: MultiFormatReader,
+    /// Live frames seen, to turn the rotating view.
+    frames: usize,
+    budget: Duration,
+    /// QR only, no "try harder".
+    fast: DecodeHints,
+    /// QR only, "try harder".
+    harder: DecodeHints,
+    /// rxing as it reads photos plainly: both QR readers, "try harder", and inverted.
+    plain: MultiFormatReader,
 }
 
 impl std::fmt::Debug for Rxing {
@@ -71,38 +98,221 @@ impl Rxing {
 
     /// A decoder with the given effort.
     pub fn new(effort: Effort) -> Rxing {
-        let hints = DecodeHints {
+        let hints = |harder: bool| DecodeHints {
             PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-            TryHarder: Some(effort == Effort::Still),
+            TryHarder: Some(harder),
             AlsoInverted: Some(true),
             ..DecodeHints::default()
         };
-        let mut reader = MultiFormatReader::default();
-        reader.set_hints(&hints);
-        Rxing { effort, hints, reader }
+        let mut plain = MultiFormatReader::default();
+        plain.set_hints(&hints(true));
+        Rxing {
+            effort,
+            frames: 0,
+            budget: LIVE_BUDGET,
+            fast: hints(false),
+            harder: hints(true),
+            plain,
+        }
+    }
+
+    /// The same decoder with another per-frame budget for live frames (stills have none).
+    pub fn with_budget(mut self, budget: Duration) -> Rxing {
+        self.budget = budget;
+        self
     }
 
     /// One frame, no panic guard.
     fn read(&mut self, frame: &LumaFrame) -> Option<String> {
+        let start = Instant::now();
+        let frame = match frame.at_most(MAX_PIXELS).ok()? {
+            Some(smaller) => Cow::Owned(smaller),
+            None => Cow::Borrowed(frame),
+        };
+        match self.effort {
+            Effort::Live => self.live_frame(&frame, start),
+            Effort::Still => self.still_frame(&frame),
+        }
+    }
+
+    fn live_frame(&mut self, frame: &LumaFrame, start: Instant) -> Option<String> {
+        let mut bitmap = hybrid(frame)?;
+        // The finder-pattern scan is cheap (every few rows); the reader, which scans again and
+        // samples, only runs where it found the three patterns a code needs.
+        let mut most = 0;
+        for inverted in [false, true] {
+            if inverted {
+                bitmap.invert();
+            }
+            let patterns = FindFinderPatterns(bitmap.get_black_matrix(), false, 0).len();
+            most = most.max(patterns);
+            if patterns >= 3
+                && let Ok(found) = QrReader.decode_with_hints(&mut bitmap, &self.fast)
+            {
+                return Some(found.getText().to_owned());
+            }
+        }
+        // Nothing read, and no finder patterns to go on: one more view of the frame, a different
+        // one each frame (the customer holds the code up for many), on a small copy, so a frame
+        // without a code stays cheap.
+        if most < 2 {
+            let step = ROTATION[self.frames % ROTATION.len()];
+            self.frames = self.frames.wrapping_add(1);
+            let small = frame.at_most(ROTATION_PIXELS).ok()?;
+            return match (step, small) {
+                (Step::OtherScale, Some(small)) => qr(&mut hybrid(&small)?, &self.fast),
+                (step, small) => step.read(small.as_ref().unwrap_or(frame), &self.fast),
+            };
+        }
+        // Finder patterns but no code: every other view, until the budget is spent.
+        for step in [Step::Global, Step::LocalMean, Step::OtherScale, Step::Rqrr] {
+            if start.elapsed() >= self.budget {
+                return None;
+            }
+            if let Some(text) = step.read(frame, &self.fast) {
+                return Some(text);
+            }
+        }
+        None
+    }
+
+    fn still_frame(&mut self, frame: &LumaFrame) -> Option<String> {
+        // 1. What rxing reads plainly (both readers, "try harder", its own hybrid binariser),
+        // and inverted.
         let source = Luma8Source::new_with_slice(frame.data(), frame.width(), frame.height()).ok()?;
         let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
-        if self.effort == Effort::Live {
-            let found = QrReader.decode_with_hints(&mut bitmap, &self.hints).or_else(|_| {
-                bitmap.invert();
-                QrReader.decode_with_hints(&mut bitmap, &self.hints)
-            });
-            return found.ok().map(|found| found.getText().to_owned());
-        }
-        if let Ok(found) = self.reader.decode_with_state(&mut bitmap) {
+        if let Ok(found) = self.plain.decode_with_state(&mut bitmap) {
             return Some(found.getText().to_owned());
         }
-        let half = frame.half().ok()?;
-        let source = Luma8Source::new_with_slice(half.data(), half.width(), half.height()).ok()?;
-        let found = self
-            .reader
-            .decode_with_state(&mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)));
-        found.ok().map(|found| found.getText().to_owned())
+        let seen = finder_patterns_seen(&mut bitmap);
+        drop(bitmap);
+        for step in [Step::Global, Step::LocalMean, Step::OtherScale, Step::Mirrored] {
+            if let Some(text) = step.read(frame, &self.harder) {
+                return Some(text);
+            }
+        }
+        if seen {
+            Step::Rqrr.read(frame, &self.harder)
+        } else {
+            None
+        }
     }
+}
+
+impl Step {
+    fn read(self, frame: &LumaFrame, hints: &DecodeHints) -> Option<String> {
+        match self {
+            Step::Global => qr(&mut global(frame)?, hints),
+            Step::LocalMean => {
+                let binary = frame.local_mean(local_radius(frame), LOCAL_OFFSET);
+                qr(&mut global(&binary)?, hints)
+            }
+            Step::OtherScale => {
+                let other = other_scale(frame)?;
+                qr(&mut hybrid(&other)?, hints).or_else(|| qr(&mut global(&other)?, hints))
+            }
+            Step::Mirrored => qr(&mut hybrid(&frame.mirrored())?, hints),
+            Step::Rqrr => {
+                let small = frame.at_most(RQRR_PIXELS).ok()?;
+                rqrr_read(small.as_ref().unwrap_or(frame))
+            }
+        }
+    }
+}
+
+/// The steps after the first pass, in the order they are tried.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// One threshold for the whole frame from its histogram: blur and low contrast, where the
+    /// hybrid binariser's 8x8 blocks see no edge.
+    Global,
+    /// A threshold per pixel from the mean around it: uneven light and glare.
+    LocalMean,
+    /// Half size for large frames (averages away texture and noise, modules stay several pixels),
+    /// double size for small ones (modules of one or two pixels).
+    OtherScale,
+    /// Mirrored left to right (a webcam's mirror image).
+    Mirrored,
+    /// rqrr (quirc's method: flood-filled regions, not scan lines) as a second opinion.
+    Rqrr,
+}
+
+/// The local-mean window: about a twelfth of the frame's shorter side, so it spans several
+/// modules of any code that fills a useful part of the frame, and at least 15 pixels.
+fn local_radius(frame: &LumaFrame) -> usize {
+    (frame.width().min(frame.height()) as usize / 24).max(7)
+}
+
+/// How much darker than its surroundings a pixel must be to count as dark: sensor noise on a
+/// flat area stays light.
+const LOCAL_OFFSET: u8 = 6;
+
+/// Frames whose shorter side is at least this many pixels are tried at half size, smaller ones
+/// at double size.
+const HALVE_FROM: u32 = 480;
+
+fn other_scale(frame: &LumaFrame) -> Option<LumaFrame> {
+    if frame.width().min(frame.height()) >= HALVE_FROM {
+        frame.half().ok()
+    } else if frame.data().len() <= MAX_PIXELS / 4 {
+        frame.doubled().ok()
+    } else {
+        None
+    }
+}
+
+/// zxing's hybrid binarisation ([`BlockBinarizer`]: the same thresholds as rxing's, faster).
+fn hybrid(frame: &LumaFrame) -> Option<BinaryBitmap<BlockBinarizer<'_>>> {
+    let source = Luma8Source::new_with_slice(frame.data(), frame.width(), frame.height()).ok()?;
+    Some(BinaryBitmap::new(BlockBinarizer::new(source)))
+}
+
+fn global(frame: &LumaFrame) -> Option<BinaryBitmap<GlobalHistogramBinarizer<Luma8Source<'_>>>> {
+    let source = Luma8Source::new_with_slice(frame.data(), frame.width(), frame.height()).ok()?;
+    Some(BinaryBitmap::new(GlobalHistogramBinarizer::new(source)))
+}
+
+/// rxing's port of zxing-cpp's QR reader on `bitmap`, then on it inverted (a light code on a dark
+/// screen); the bitmap is left as it came.
+fn qr<B: Binarizer>(bitmap: &mut BinaryBitmap<B>, hints: &DecodeHints) -> Option<String> {
+    if let Ok(found) = QrReader.decode_with_hints(bitmap, hints) {
+        return Some(found.getText().to_owned());
+    }
+    bitmap.invert();
+    let found = QrReader.decode_with_hints(bitmap, hints);
+    bitmap.invert();
+    found.ok().map(|found| found.getText().to_owned())
+}
+
+/// Whether rxing's finder-pattern scan sees at least two patterns, dark or light: a code may be
+/// there that the readers could not sample.
+fn finder_patterns_seen<B: Binarizer>(bitmap: &mut BinaryBitmap<B>) -> bool {
+    if FindFinderPatterns(bitmap.get_black_matrix(), false, 0).len() >= 2 {
+        return true;
+    }
+    bitmap.invert();
+    let seen = FindFinderPatterns(bitmap.get_black_matrix(), false, 0).len() >= 2;
+    bitmap.invert();
+    seen
+}
+
+/// rqrr on `frame`, light and inverted. Panics are left to the caller's guard.
+fn rqrr_read(frame: &LumaFrame) -> Option<String> {
+    let (width, height, data) = (frame.width() as usize, frame.height() as usize, frame.data());
+    for invert in [false, true] {
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+            let v = data[y * width + x];
+            if invert { 255 - v } else { v }
+        });
+        let text = image
+            .detect_grids()
+            .iter()
+            .find_map(|grid| grid.decode().ok().map(|(_, text)| text));
+        if text.is_some() {
+            return text;
+        }
+    }
+    None
 }
 
 impl Decoder for Rxing {
@@ -114,7 +324,7 @@ impl Decoder for Rxing {
         // Not found, or found but unreadable (checksum, format), is no code in this frame.
         catch_unwind(AssertUnwindSafe(|| self.read(frame))).map_err(|panic| {
             // The reader may be half-way through something: start the next frame afresh.
-            *self = Rxing::new(self.effort);
+            *self = Rxing::new(self.effort).with_budget(self.budget);
             ScanError::DecoderPanicked {
                 decoder: "rxing",
                 message: panic_message(panic.as_ref()),
@@ -123,39 +333,20 @@ impl Decoder for Rxing {
     }
 }
 
-/// rqrr: a port of quirc. Reads what it finds in the frame as it is, then inverted.
-#[cfg(feature = "rqrr")]
+/// rqrr alone (a port of quirc), light and inverted: the bench's comparison.
 #[derive(Debug, Default)]
 pub struct Rqrr;
 
-#[cfg(feature = "rqrr")]
 impl Decoder for Rqrr {
     fn name(&self) -> &'static str {
         "rqrr"
     }
 
     fn decode(&mut self, frame: &LumaFrame) -> Result<Option<String>, ScanError> {
-        let once = |invert: bool| {
-            catch_unwind(|| {
-                let (width, data) = (frame.width() as usize, frame.data());
-                let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, frame.height() as usize, |x, y| {
-                    let v = data[y * width + x];
-                    if invert { 255 - v } else { v }
-                });
-                image
-                    .detect_grids()
-                    .iter()
-                    .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
-            })
-            .map_err(|panic| ScanError::DecoderPanicked {
-                decoder: "rqrr",
-                message: panic_message(panic.as_ref()),
-            })
-        };
-        match once(false)? {
-            Some(text) => Ok(Some(text)),
-            None => once(true),
-        }
+        catch_unwind(|| rqrr_read(frame)).map_err(|panic| ScanError::DecoderPanicked {
+            decoder: "rqrr",
+            message: panic_message(panic.as_ref()),
+        })
     }
 }
 
@@ -190,7 +381,6 @@ mod tests {
         Ok(())
     }
 
-    #[cfg(feature = "rqrr")]
     #[test]
     fn rqrr_reads_light_and_inverted_codes() -> Result<(), ScanError> {
         let code = crate::pattern::code_frame("6212345678901234567", 4)?;

@@ -127,11 +127,16 @@ fn pixels(width: u32, height: u32) -> usize {
     (width as usize) * (height as usize)
 }
 
-/// Reads an image file as a luma frame: PNG (any colour type and depth) or binary PGM (`P5`,
-/// 8-bit), the format of a raw camera frame saved for a bug report.
+/// The largest image read, in pixels (a 64-megapixel photo): beyond it an image is refused
+/// before its pixels are allocated, so a file claiming 100000x100000 costs nothing.
+pub const MAX_IMAGE_PIXELS: u64 = 64_000_000;
+
+/// Reads an image file as a luma frame: PNG (any colour type and depth), JPEG, BMP, WebP, or
+/// binary PGM (`P5`, 8-bit), the format of a raw camera frame saved for a bug report.
 ///
 /// # Errors
-/// [`ScanError::Image`] naming the file when it cannot be read or decoded.
+/// [`ScanError::Image`] naming the file when it cannot be read or decoded, or holds more than
+/// [`MAX_IMAGE_PIXELS`].
 pub fn read_image(path: &Path) -> Result<LumaFrame, ScanError> {
     let image_error = |reason: String| ScanError::Image {
         path: path.to_owned(),
@@ -143,19 +148,67 @@ pub fn read_image(path: &Path) -> Result<LumaFrame, ScanError> {
     } else if bytes.starts_with(b"P5") {
         decode_pgm(&bytes).map_err(image_error)
     } else {
-        Err(image_error("not a PNG or binary PGM image".to_owned()))
+        decode_other(&bytes).map_err(image_error)
     }
+}
+
+fn too_large(width: u32, height: u32) -> Option<String> {
+    (u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS)
+        .then(|| format!("the image is {width}x{height} pixels, more than the {MAX_IMAGE_PIXELS} read"))
+}
+
+/// JPEG, BMP and WebP through the `image` crate, its size checked before decoding.
+fn decode_other(bytes: &[u8]) -> Result<LumaFrame, String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    if reader.format().is_none() {
+        return Err("not a PNG, JPEG, BMP, WebP or binary PGM image".to_owned());
+    }
+    let (width, height) = reader.into_dimensions().map_err(|e| e.to_string())?;
+    if let Some(refused) = too_large(width, height) {
+        return Err(refused);
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| e.to_string())?;
+    let luma = match image {
+        image::DynamicImage::ImageLuma8(grey) => grey.into_raw(),
+        image::DynamicImage::ImageRgb8(rgb) => rgb.pixels().map(|p| weighted(p.0[0], p.0[1], p.0[2]) as u8).collect(),
+        other => other
+            .to_rgba8()
+            .pixels()
+            .map(|p| {
+                let (value, alpha) = (weighted(p.0[0], p.0[1], p.0[2]), u32::from(p.0[3]));
+                ((value * alpha + 255 * (255 - alpha) + 127) / 255) as u8
+            })
+            .collect(),
+    };
+    LumaFrame::new(width, height, luma).map_err(|e| e.to_string())
 }
 
 /// Decodes a PNG to luma. Transparent pixels are composed over white (a QR code's quiet zone is
 /// often left transparent), colour is weighted as zxing weighs it (0.30 R, 0.59 G, 0.11 B).
 ///
 /// # Errors
-/// What the PNG decoder says is wrong.
+/// What the PNG decoder says is wrong; an image of more than [`MAX_IMAGE_PIXELS`].
 pub fn decode_png(bytes: &[u8]) -> Result<LumaFrame, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    // The decoder's own allocations (interlacing, 16-bit rows) may reach 8 bytes per pixel.
+    let limits = png::Limits {
+        bytes: (MAX_IMAGE_PIXELS * 8) as usize,
+    };
+    let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), limits);
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    if let Some(refused) = too_large(width, height) {
+        return Err(refused);
+    }
     let size = reader.output_buffer_size().ok_or("the image is too large")?;
     let mut buffer = vec![0; size];
     let info = reader.next_frame(&mut buffer).map_err(|e| e.to_string())?;

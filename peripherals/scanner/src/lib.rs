@@ -5,10 +5,11 @@
 //! - **Luma in, text out.** Decoders take one byte of brightness per pixel ([`LumaFrame`]). A
 //!   camera's YUYV or NV12 frame already holds that plane, so capture takes it as it is: no
 //!   colour conversion, no JPEG decoding per frame. Image files are converted once when read.
-//! - **rxing decodes, rqrr compares.** rxing (QR only: its other formats, image codecs and
-//!   result parsers are left out) reads the plane borrowed, light and inverted; camera frames
-//!   get no "try harder", stills do ([`Effort`]). rqrr sits behind the `rqrr` feature for the
-//!   bench. Every decoder call runs under `catch_unwind`: a panic costs a frame, never the till.
+//! - **A pipeline around rxing.** rxing (QR only: its other formats, image codecs and result
+//!   parsers are left out) reads the plane borrowed, light and inverted; stills then get other
+//!   binarisations, another scale, the mirror image and rqrr as a second opinion; camera frames
+//!   get a fast pass and, within a time budget, the rest ([`Effort`], decode.rs). Every decoder
+//!   call runs under `catch_unwind`: a panic costs a frame, never the till.
 //! - **The camera is a feature.** `camera` (nokhwa, V4L2 bindings built with bindgen, so
 //!   libclang and libv4l headers at build time) is off by default: the workspace, its tests and
 //!   CI build without it and pass on machines with no webcam; the cashier app and the `till-scan`
@@ -27,6 +28,7 @@
 //!   the till takes, is the till's rule (`till_qr::classify` and the till's configuration);
 //!   the scanner hands over what it read.
 
+mod binarize;
 mod decode;
 mod dedup;
 mod error;
@@ -35,6 +37,7 @@ mod pattern;
 mod scanner;
 mod serial;
 mod source;
+mod transform;
 mod wedge;
 
 #[cfg(feature = "camera")]
@@ -42,12 +45,10 @@ mod camera;
 
 #[cfg(feature = "camera")]
 pub use camera::{CameraDevice, CameraFrames, CameraSettings, cameras, choose_format};
-#[cfg(feature = "rqrr")]
-pub use decode::Rqrr;
-pub use decode::{Decoder, Effort, Rxing};
+pub use decode::{Decoder, Effort, LIVE_BUDGET, MAX_PIXELS, Rqrr, Rxing};
 pub use dedup::{DEFAULT_WINDOW, Dedup};
 pub use error::ScanError;
-pub use frame::{LumaFrame, decode_png, encode_png, read_image};
+pub use frame::{LumaFrame, MAX_IMAGE_PIXELS, decode_png, encode_png, read_image};
 pub use pattern::{QUIET_ZONE, code_frame};
 pub use scanner::{CodeSource, FrameCodes, Scanner};
 pub use serial::{MAX_LINE, SerialScanner};

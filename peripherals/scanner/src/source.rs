@@ -38,7 +38,8 @@ impl ImageFiles {
         }
     }
 
-    /// Files and folders: a folder stands for its PNG and PGM files, sorted by name.
+    /// Files and folders: a folder stands for its image files (PNG, JPEG, BMP, WebP, PGM), sorted
+    /// by name.
     ///
     /// # Errors
     /// [`ScanError::Image`] when a folder cannot be listed.
@@ -66,7 +67,10 @@ impl ImageFiles {
     }
 }
 
-/// The PNG and PGM files of a folder, sorted by name.
+/// The file names [`ImageFiles::open`] takes from a folder: what [`read_image`] reads.
+const IMAGE_EXTENSIONS: [&str; 6] = ["png", "pgm", "jpg", "jpeg", "bmp", "webp"];
+
+/// The image files of a folder, sorted by name.
 fn images_in(dir: &Path) -> Result<Vec<PathBuf>, ScanError> {
     let entries = std::fs::read_dir(dir).map_err(|e| ScanError::Image {
         path: dir.to_owned(),
@@ -78,7 +82,7 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>, ScanError> {
         .filter(|path| {
             path.extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("pgm"))
+                .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
         })
         .collect();
     files.sort();
