@@ -79,3 +79,4 @@ error-bad-payload = Not a merchant QR payload: { $input }
 error-bad-scheme = “{ $input }” is not a QR scheme. Use fps or paynow.
 error-bad-qr-input = The QR code cannot be made: { $input }
 error-bad-output = Could not write { $input }
+error-bad-setting = This setting was refused and nothing was changed: { $input }.

@@ -75,3 +75,4 @@ error-bad-payload = 不是商户二维码内容：{ $input }
 error-bad-scheme = “{ $input }”不是二维码付款方式。请用 fps 或 paynow。
 error-bad-qr-input = 无法制作二维码：{ $input }
 error-bad-output = 无法写入 { $input }
+error-bad-setting = 此设置被拒绝，配置文件未作任何更改：{ $input }。

@@ -75,3 +75,4 @@ error-bad-payload = 不是商戶二維碼內容：{ $input }
 error-bad-scheme = 「{ $input }」不是二維碼付款方式。請用 fps 或 paynow。
 error-bad-qr-input = 無法製作二維碼：{ $input }
 error-bad-output = 無法寫入 { $input }
+error-bad-setting = 此設定被拒絕，設定檔未作任何更改：{ $input }。
