@@ -95,3 +95,4 @@ decline-nexo-wrong-passphrase = The terminal cannot decrypt the till's messages:
 decline-nexo-wrong-key = The terminal does not hold the till's key identifier or version. Nothing was charged.
 decline-nexo-hmac = The terminal found the till's message altered (HMAC mismatch). Nothing was charged.
 decline-nexo-setup = The terminal connection is not set up correctly (crypto or TLS settings). Nothing was charged.
+error-bad-setting = This setting was refused and nothing was changed: { $input }.

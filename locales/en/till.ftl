@@ -69,3 +69,16 @@ sync-done = Uploaded { $uploaded } events, applied { $commands } host commands; 
 sync-retry = Host not reachable ({ $error }); { $backlog } events wait in the journal, next try in { $seconds } s.
 sync-status = { $backlog } events wait for the host.
 sync-not-enrolled = This till is not enrolled with a back office ({ $backlog } events kept locally). Run: till enrol --host URL --code CODE
+devices-serial-heading = Serial ports:
+devices-serial-none = No serial port found.
+devices-serial-usb = { $path } — USB { $vid }:{ $pid } { $name }
+devices-serial-pty = { $path } — pseudo-terminal
+devices-serial-other = { $path } — { $kind }
+devices-printers-heading = USB printers:
+devices-printers-none = No USB printer found.
+devices-cameras-heading = Cameras:
+devices-cameras-none = No camera found.
+devices-queues-heading = Printer queues:
+devices-queues-none = No printer queue found.
+devices-note = Not checked: { $note }
+config-saved = Saved: { $key } = { $value }. The change is in the journal.

@@ -91,3 +91,4 @@ decline-nexo-wrong-passphrase = 终端无法解密收银机的消息：口令不
 decline-nexo-wrong-key = 终端没有收银机所用的密钥标识或版本。没有扣款。
 decline-nexo-hmac = 终端发现收银机的消息被篡改（HMAC 不符）。没有扣款。
 decline-nexo-setup = 终端连接设置不正确（加密或 TLS 设置）。没有扣款。
+error-bad-setting = 此设置被拒绝，配置文件未作任何更改：{ $input }。

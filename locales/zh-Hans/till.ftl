@@ -68,3 +68,16 @@ sync-done = 已上传 { $uploaded } 笔事件，已执行 { $commands } 个后�
 sync-retry = 无法连接后台（{ $error }）；{ $backlog } 笔事件保存在交易日志中，{ $seconds } 秒后再试。
 sync-status = 尚有 { $backlog } 笔事件等待上传。
 sync-not-enrolled = 此收银机尚未登记到后台（{ $backlog } 笔事件保存在本机）。请执行：till enrol --host URL --code CODE
+devices-serial-heading = 串口：
+devices-serial-none = 找不到串口。
+devices-serial-usb = { $path } — USB { $vid }:{ $pid } { $name }
+devices-serial-pty = { $path } — 伪终端
+devices-serial-other = { $path } — { $kind }
+devices-printers-heading = USB 打印机：
+devices-printers-none = 找不到 USB 打印机。
+devices-cameras-heading = 摄像头：
+devices-cameras-none = 找不到摄像头。
+devices-queues-heading = 打印机队列：
+devices-queues-none = 找不到打印机队列。
+devices-note = 未能检查：{ $note }
+config-saved = 已保存：{ $key } = { $value }。此更改已记入交易日志。

@@ -91,3 +91,4 @@ decline-nexo-wrong-passphrase = 終端機無法解密收銀機的訊息：密碼
 decline-nexo-wrong-key = 終端機沒有收銀機所用的金鑰識別碼或版本。沒有扣款。
 decline-nexo-hmac = 終端機發現收銀機的訊息被更改（HMAC 不符）。沒有扣款。
 decline-nexo-setup = 終端機連線設定不正確（加密或 TLS 設定）。沒有扣款。
+error-bad-setting = 此設定被拒絕，設定檔未作任何更改：{ $input }。

@@ -68,3 +68,16 @@ sync-done = 已上載 { $uploaded } 筆事件，已執行 { $commands } 個後�
 sync-retry = 無法連接後台（{ $error }）；{ $backlog } 筆事件保存在交易日誌中，{ $seconds } 秒後再試。
 sync-status = 尚有 { $backlog } 筆事件等待上載。
 sync-not-enrolled = 此收銀機尚未登記到後台（{ $backlog } 筆事件保存在本機）。請執行：till enrol --host URL --code CODE
+devices-serial-heading = 序列埠：
+devices-serial-none = 找不到序列埠。
+devices-serial-usb = { $path } — USB { $vid }:{ $pid } { $name }
+devices-serial-pty = { $path } — 虛擬終端機
+devices-serial-other = { $path } — { $kind }
+devices-printers-heading = USB 印表機：
+devices-printers-none = 找不到 USB 印表機。
+devices-cameras-heading = 攝影機：
+devices-cameras-none = 找不到攝影機。
+devices-queues-heading = 印表機佇列：
+devices-queues-none = 找不到印表機佇列。
+devices-note = 未能檢查：{ $note }
+config-saved = 已儲存：{ $key } = { $value }。此更改已記入交易日誌。

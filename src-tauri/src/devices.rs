@@ -197,6 +197,9 @@ impl ProgressSink for Steps {
 /// The in-process simulated terminal answers at once; a customer does not. This one waits for
 /// the simulated customer to present the card (the cashier may cancel until then: the terminal
 /// answers "cancelled" and has done nothing), then passes each prompt on after a moment.
+/// The cents of an amount whose simulated customer never presents a card.
+const NEVER_PRESENTS: i64 = 57;
+
 struct PacedTerminal {
     inner: Arc<SimTerminalPort>,
     pace: Duration,
@@ -206,9 +209,15 @@ struct PacedTerminal {
 type SimTerminalPort = till::SimTerminal;
 
 impl PacedTerminal {
-    /// The customer reaches for the card; true if the cashier cancelled first.
-    async fn present(&self, progress: &dyn ProgressSink) -> bool {
+    /// The customer reaches for the card; true if the cashier cancelled first. An amount whose
+    /// cents are 57 is a customer who never presents one: only the cashier's Cancel (or the
+    /// till stopping) ends the wait, so a test that cancels or restarts at this step does so
+    /// whatever the machine's speed.
+    async fn present(&self, req: &CardRequest, progress: &dyn ProgressSink) -> bool {
         progress.progress(Progress::PresentCard);
+        if req.amount.minor % 100 == NEVER_PRESENTS {
+            return self.cancel.wait(Duration::from_secs(24 * 3600)).await;
+        }
         self.cancel.wait(self.pace * 2).await
     }
 
@@ -224,7 +233,7 @@ impl PacedTerminal {
 #[async_trait]
 impl PaymentTerminal for PacedTerminal {
     async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        if self.present(progress).await {
+        if self.present(req, progress).await {
             return Ok(Outcome::Cancelled);
         }
         let steps = Steps::default();
@@ -245,7 +254,7 @@ impl PaymentTerminal for PacedTerminal {
     }
 
     async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        if self.present(progress).await {
+        if self.present(req, progress).await {
             return Ok(Outcome::Cancelled);
         }
         let steps = Steps::default();

@@ -21,6 +21,16 @@ function set(next: Partial<Live>) {
   for (const s of subscribers) s(live);
 }
 
+const stepWaiters = new Set<() => void>();
+
+/**
+ * Resolves when a device reports its next step: for a void or refund, the sign that the till
+ * has checked the PIN and the rules and handed the work to the device.
+ */
+export function nextProgress(): Promise<void> {
+  return new Promise((resolve) => stepWaiters.add(resolve));
+}
+
 /** A new flow starts: forget the last one's progress (the camera picture stays). */
 export function resetLive() {
   set({ progress: [], display: null, code: null });
@@ -40,7 +50,12 @@ export function useLive(): Live {
 
 export async function startLive() {
   await Promise.all([
-    on<ProgressEvent>("progress", (p) => set({ progress: [...live.progress, p] })),
+    on<ProgressEvent>("progress", (p) => {
+      set({ progress: [...live.progress, p] });
+      const waiting = [...stepWaiters];
+      stepWaiters.clear();
+      for (const w of waiting) w();
+    }),
     on<DisplayEvent>("display", (d) => set({ display: d })),
     on<{ png: string }>("camera-frame", (f) => set({ frame: f.png })),
     on<{ tail: string }>("scanner-code", (c) => set({ code: c.tail })),

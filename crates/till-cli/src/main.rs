@@ -4,7 +4,9 @@
 //! 3 authentication, 4 blocked by the host, 5 not found, 6 device, 7 journal or configuration,
 //! 8 an earlier transaction is still unresolved.
 
+mod config;
 mod demo;
+mod devices;
 mod output;
 mod print;
 mod qr;
@@ -187,6 +189,16 @@ enum Cmd {
     Qr {
         #[command(subcommand)]
         cmd: qr::QrCmd,
+    },
+    /// till.toml: show it, or change one setting (checked, saved atomically, journaled).
+    Config {
+        #[command(subcommand)]
+        cmd: config::ConfigCmd,
+    },
+    /// What is plugged into this machine: serial ports, USB printers, cameras.
+    Devices {
+        #[command(subcommand)]
+        cmd: devices::DevicesCmd,
     },
     /// The configured PIN pad.
     Terminal {
@@ -382,6 +394,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Print { cmd } => return print::run(cmd, &cli, out).await,
         Cmd::Qr { cmd } => return qr::run(cmd, out),
+        Cmd::Devices { cmd } => return Ok(devices::run(cmd, out)),
         _ => {}
     }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
@@ -590,6 +603,10 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
             }
             result
         }
+        Cmd::Config { cmd } => {
+            login(&till)?;
+            config::run(cmd, &till, &dir, out)
+        }
         Cmd::Terminal {
             cmd: TerminalCmd::Status,
         } => {
@@ -604,7 +621,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Zvt { .. } | Cmd::Emv { .. } | Cmd::Nexo { .. } => Ok(0),
         Cmd::Print { .. } => Ok(0),
-        Cmd::Qr { .. } => Ok(0),
+        Cmd::Qr { .. } | Cmd::Devices { .. } => Ok(0),
     }
 }
 

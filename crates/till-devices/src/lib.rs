@@ -4,6 +4,11 @@
 //! `[display]` the customer screen or a pole display — and every other device is the simulator. Without till.toml's sections this is the demo
 //! till: every device simulated, the virtual printer keeping its pages in DATA_DIR/printer.
 
+pub mod attached;
+pub mod settings;
+
+pub use attached::{Attached, SerialPortFound, attached};
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

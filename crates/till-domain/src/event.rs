@@ -42,6 +42,14 @@ pub enum EventBody {
     Blocks {
         blocks: Blocks,
     },
+    /// A manager changed a setting of till.toml (T13): who, which key, from what to what
+    /// (secrets masked). The file holds the value; this is the record of the change.
+    Setting {
+        operator: String,
+        key: String,
+        from: Option<String>,
+        to: String,
+    },
 }
 
 impl EventBody {
@@ -54,6 +62,7 @@ impl EventBody {
             EventBody::Settled { .. } => "batch.settled".to_owned(),
             EventBody::Operator { .. } => "operator".to_owned(),
             EventBody::Blocks { .. } => "blocks".to_owned(),
+            EventBody::Setting { .. } => "setting".to_owned(),
         }
     }
 }

@@ -584,6 +584,8 @@ fn project(conn: &SqlTxn<'_>, at: DateTime<Utc>, body: &EventBody) -> Result<()>
             }
         }
         EventBody::Blocks { blocks } => set_state(conn, "blocks", blocks)?,
+        // Nothing to materialise: till.toml holds the setting, the event is its history.
+        EventBody::Setting { .. } => {}
     }
     Ok(())
 }

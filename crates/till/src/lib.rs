@@ -450,6 +450,27 @@ impl Till {
         Ok(op)
     }
 
+    /// Whether the logged-in operator may change the till's settings (T13: a manager).
+    pub fn check_may_change_settings(&self) -> Result<()> {
+        self.authorize(Action::Settings).map(|_| ())
+    }
+
+    /// Journals a change of till.toml (T13): who, which key, from what to what (secrets
+    /// masked by the caller). The caller has checked and written it.
+    pub fn record_setting(&self, key: &str, from: Option<String>, to: String) -> Result<()> {
+        let session = self.authorize(Action::Settings)?;
+        self.commit(&[Event {
+            at: self.now(),
+            body: EventBody::Setting {
+                operator: session.operator,
+                key: key.to_owned(),
+                from,
+                to,
+            },
+        }])?;
+        Ok(())
+    }
+
     pub fn operators(&self) -> Result<Vec<Operator>> {
         self.authorize(Action::ManageOperators)?;
         Ok(self.journal().operators()?)

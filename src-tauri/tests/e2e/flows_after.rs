@@ -35,6 +35,7 @@ fn a_void_asks_for_a_supervisor_pin_then_voids_the_sale() -> TestResult {
     app.wait_attribute(&format!("[data-testid=history-row-{trace}]"), "data-status", "voided")?;
     // A voided sale can be neither voided nor refunded again.
     open_in_history(&app, &trace)?;
+    app.wait_attribute("[data-testid=detail-screen]", "data-status", "voided")?;
     assert!(app.find_all("[data-testid=detail-void]")?.is_empty());
     assert!(app.find_all("[data-testid=detail-refund]")?.is_empty());
     Ok(())
@@ -55,8 +56,7 @@ fn a_partial_refund_with_the_refund_pin_leaves_the_rest_refundable() -> TestResu
         "data-code",
         "refund-above-remaining",
     )?;
-    app.find("[data-testid=refund-prompt-amount]")?.clear()?;
-    app.type_into("[data-testid=refund-prompt-amount]", "10")?;
+    app.set_value("[data-testid=refund-prompt-amount]", "10")?;
     app.screenshot("flows-refund-prompt")?;
     app.type_into("[data-testid=refund-prompt-pin]", &format!("{PIN}{}", key::ENTER))?;
     assert_eq!(result_status(&app)?, "approved");

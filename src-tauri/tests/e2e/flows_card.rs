@@ -13,11 +13,11 @@ fn a_card_sale_is_approved_after_the_pin_pad_prompts_and_prints_two_receipts() -
     app.keys(&format!("{}5", key::TAB))?;
     wait_content(&app, "[data-testid=sale-total-value]", "HK$43.50")?;
     app.click("[data-testid=pay-card]")?;
-    app.wait_attribute("[data-testid=progress-message]", "data-step", "present-card")?;
-    app.wait_attribute("[data-testid=progress-message]", "data-step", "enter-pin")?;
     app.wait_text("[data-testid=progress-total]", "HK$43.50")?;
+    wait_step(&app, "present-card")?;
+    wait_step(&app, "enter-pin")?;
     app.screenshot("flows-card-enter-pin")?;
-    app.wait_attribute("[data-testid=progress-message]", "data-step", "remove-card")?;
+    wait_step(&app, "remove-card")?;
     assert_eq!(result_status(&app)?, "approved");
     assert_eq!(app.text("[data-testid=result-total]")?, "HK$43.50");
     assert_eq!(app.text("[data-testid=result-trace]")?, "000001");
@@ -77,7 +77,9 @@ fn a_customer_who_cancels_on_the_pad_and_the_cashier_who_cancels_both_charge_not
         "ends in 55: the customer cancels on the pad"
     );
     new_sale(&app)?;
-    amount(&app, "20.00")?;
+    // Cents 57: a customer who never presents the card (src-tauri/src/devices.rs), so the
+    // cashier's Esc comes first however slow the machine is.
+    amount(&app, "20.57")?;
     app.click("[data-testid=pay-card]")?;
     app.wait_attribute("[data-testid=progress-message]", "data-step", "present-card")?;
     app.keys(key::ESCAPE)?;

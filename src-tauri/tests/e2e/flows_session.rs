@@ -17,8 +17,7 @@ fn first_login_changes_the_default_pin_then_opens_the_sale_screen() -> TestResul
     app.type_into("[data-testid=pin-change-new]", PIN)?;
     app.type_into("[data-testid=pin-change-again]", &format!("135790{}", key::ENTER))?;
     app.wait_for("[data-testid=pin-change-mismatch]")?;
-    app.find("[data-testid=pin-change-new]")?.clear()?;
-    app.type_into("[data-testid=pin-change-new]", "1234")?;
+    app.set_value("[data-testid=pin-change-new]", "1234")?;
     app.type_into("[data-testid=pin-change-again]", &format!("1234{}", key::ENTER))?;
     app.wait_attribute("[data-testid=pin-change-error]", "data-code", "pin-format")?;
     app.screenshot("flows-pin-change-refused")?;
@@ -63,8 +62,7 @@ fn a_wrong_pin_is_refused_with_the_tries_left_and_changes_nothing() -> TestResul
     );
     app.screenshot("flows-login-wrong-pin")?;
     // An unknown operator is refused too.
-    app.find("[data-testid=login-operator]")?.clear()?;
-    app.type_into("[data-testid=login-operator]", "77")?;
+    app.set_value("[data-testid=login-operator]", "77")?;
     app.type_into("[data-testid=login-pin]", &format!("{PIN}{}", key::ENTER))?;
     app.wait_attribute("[data-testid=login-error]", "data-code", "unknown-operator")?;
     Ok(())

@@ -39,10 +39,12 @@ pub fn amount(app: &App, text: &str) -> TestResult {
     app.wait_for("[data-testid=sale-screen]")?;
     app.keys(&format!("{}{text}", key::DELETE))?;
     let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    let whole = digits(text.split('.').next().unwrap_or(text));
+    // Every digit typed (the screen may add zeros: 12.5 shows as HK$12.50), so an older amount
+    // that starts the same way is not taken for this one.
+    let typed = digits(text);
     app.wait_until(&format!("the amount {text} on screen"), || {
         let shown = digits(&content(app, "[data-testid=sale-amount-value]")?);
-        Ok(shown.starts_with(&whole).then_some(()))
+        Ok(shown.starts_with(&typed).then_some(()))
     })
 }
 
@@ -132,5 +134,21 @@ pub fn wait_images(app: &App) -> TestResult {
             vec![],
         )?;
         Ok((done == serde_json::json!(true)).then_some(()))
+    })
+}
+
+/// Waits until the PIN pad has reported `step` (`present-card`, `enter-pin`...): shown now or
+/// among the steps done. A step the simulated customer passes quickly is not missed by a test
+/// that looks a moment later.
+pub fn wait_step(app: &App, step: &str) -> TestResult {
+    app.wait_until(&format!("the PIN pad step {step}"), || {
+        let seen = app.execute(
+            "const s = arguments[0];
+             const now = document.querySelector('[data-testid=progress-message]');
+             return (now && now.getAttribute('data-step') === s)
+               || !!document.querySelector(`[data-testid=progress-steps] [data-step=\"${s}\"]`);",
+            vec![serde_json::json!(step)],
+        )?;
+        Ok((seen == serde_json::json!(true)).then_some(()))
     })
 }

@@ -55,7 +55,7 @@ export function Working({ title, total, means }: { title: string; total: string;
       </p>
       <ol class="steps" data-testid="progress-steps">
         {live.progress.slice(0, -1).map((p, i) => (
-          <li key={i} class="done">
+          <li key={i} class="done" data-step={p.step}>
             {t(p.message_id)}
           </li>
         ))}

@@ -1,9 +1,9 @@
 // T9: today's transactions and search (trace, last 4, auth code, amount); the detail view with
 // void (supervisor PIN, T6), refund (refund PIN, T7) and reprint.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Outcome, type Paper, type Txn } from "../api";
 import { useCtx, useKeys, useT } from "../ctx";
-import { resetLive } from "../live";
+import { nextProgress, resetLive } from "../live";
 import { Btn, ErrorBox, PinPrompt, Receipts } from "../ui";
 
 type Query = { trace: string; last4: string; auth: string; amount: string };
@@ -17,13 +17,21 @@ export function History() {
   const t = useT();
   const [q, setQ] = useState<Query>(lastQuery);
   const [rows, setRows] = useState<Txn[] | null>(null);
+  const seq = useRef(0);
 
+  // Only the answer to the latest search is shown: an earlier one that answers late (the
+  // list on opening, then a search typed at once) must not overwrite it.
   const search = (query: Query) => {
     lastQuery = query;
-    api.history(query).then(setRows, (e) => {
-      setRows([]);
-      fail(e);
-    });
+    const n = ++seq.current;
+    api.history(query).then(
+      (r) => n === seq.current && setRows(r),
+      (e) => {
+        if (n !== seq.current) return;
+        setRows([]);
+        fail(e);
+      },
+    );
   };
   useEffect(() => search(q), []);
   useKeys((e) => {
@@ -259,8 +267,9 @@ export function Detail({ txn: initial }: { txn: Txn }) {
           run={async (operator, pin) => {
             // The PIN is checked before the terminal is asked: a wrong one stays in the dialog.
             resetLive();
+            const started = nextProgress();
             const outcome = api.void(txn.trace, { operator, pin });
-            await flowFrom(ctx, outcome, t("app-void"), txn.total.text, txn.means, () => setPrompt(null));
+            await flowFrom(ctx, started, outcome, t("app-void"), txn.total.text, txn.means, () => setPrompt(null));
           }}
         />
       )}
@@ -275,8 +284,9 @@ export function Detail({ txn: initial }: { txn: Txn }) {
           onClose={() => setPrompt(null)}
           run={async (operator, pin, amount) => {
             resetLive();
+            const started = nextProgress();
             const outcome = api.refund(txn.trace, amount, { operator, pin });
-            await flowFrom(ctx, outcome, t("app-refund"), amount || txn.refundable.text, txn.means, () => setPrompt(null));
+            await flowFrom(ctx, started, outcome, t("app-refund"), amount || txn.refundable.text, txn.means, () => setPrompt(null));
           }}
         />
       )}
@@ -286,20 +296,20 @@ export function Detail({ txn: initial }: { txn: Txn }) {
 
 /**
  * Void and refund: the PIN prompt stays open until the till has checked the PIN and the rules
- * (their errors belong in the dialog); once the device works, the progress screen takes over.
+ * (their errors belong in the dialog); once the device reports its first step, the progress
+ * screen takes over. Decided by what the till says, never by how long it took: on a busy
+ * machine the PIN check alone may take longer than any guess.
  */
 async function flowFrom(
   ctx: ReturnType<typeof useCtx>,
+  started: Promise<void>,
   outcome: Promise<Outcome>,
   title: string,
   total: string,
   means: string,
   close: () => void,
 ) {
-  const first = await Promise.race([
-    outcome.then((o) => ({ done: o })),
-    new Promise<{ done: null }>((r) => setTimeout(() => r({ done: null }), 400)),
-  ]);
+  const first = await Promise.race([outcome.then((o) => ({ done: o })), started.then(() => ({ done: null }))]);
   close();
   if (first.done) {
     ctx.go({ name: "result", outcome: first.done, back: "history" });

@@ -2,6 +2,8 @@
 //! SIGKILL for the crash test.
 
 mod bad_input;
+mod config;
 mod crash;
+mod devices;
 mod support;
 mod usage;

@@ -43,6 +43,8 @@ fn collect_literals(dir: &Path, out: &mut BTreeSet<String>) {
         "pin-",
         "operator-",
         "blocks-",
+        "devices-",
+        "config-",
     ];
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();

@@ -81,7 +81,7 @@ impl Display {
                 child,
                 log,
             };
-            let deadline = Instant::now() + Duration::from_secs(10);
+            let deadline = Instant::now() + Duration::from_secs(60);
             loop {
                 if UnixStream::connect(&socket).is_ok() {
                     return Ok(display);
@@ -96,7 +96,7 @@ impl Display {
                     break;
                 }
                 if Instant::now() > deadline {
-                    return Err(format!("Xvfb :{n} did not open its socket within 10 s"));
+                    return Err(format!("Xvfb :{n} did not open its socket within 60 s"));
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }

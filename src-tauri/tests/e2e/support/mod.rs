@@ -250,7 +250,8 @@ impl Driver {
                 port,
                 stopped: false,
             };
-            let deadline = Instant::now() + Duration::from_secs(20);
+            // Generous: on a machine busy compiling, starting two programs can take a while.
+            let deadline = Instant::now() + Duration::from_secs(120);
             loop {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok()
                     && TcpStream::connect(("127.0.0.1", native_port)).is_ok()
@@ -263,7 +264,7 @@ impl Driver {
                     break;
                 }
                 if Instant::now() > deadline {
-                    return Err(format!("tauri-driver did not listen within 20 s: {}", tail(log, 10)).into());
+                    return Err(format!("tauri-driver did not listen within 120 s: {}", tail(log, 10)).into());
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }

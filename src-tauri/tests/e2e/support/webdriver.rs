@@ -22,6 +22,9 @@ pub mod key {
     pub const ARROW_RIGHT: &str = "\u{E014}";
     pub const ARROW_DOWN: &str = "\u{E015}";
     pub const DELETE: &str = "\u{E017}";
+    /// Releases the modifier keys pressed so far in one `send_keys`.
+    pub const NULL: &str = "\u{E000}";
+    pub const CONTROL: &str = "\u{E009}";
 }
 
 /// One HTTP request to `127.0.0.1:port`; the JSON body of the answer, whatever its status.
@@ -120,6 +123,28 @@ fn value_of(what: &str, status: u16, answer: Value) -> Result<Value, Error> {
     Ok(value)
 }
 
+/// How long a `wait_*` waits before it fails: `OPENTILL_E2E_TIMEOUT_S`, else 120 s. Every wait
+/// ends as soon as its condition holds, so this is only a guard against a test that would hang:
+/// it is generous because a shared machine that is compiling can be slow by a factor of ten.
+pub fn default_timeout() -> Duration {
+    let secs = std::env::var("OPENTILL_E2E_TIMEOUT_S")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(120);
+    Duration::from_secs(secs)
+}
+
+/// The characters of `text` before its first special key (Enter, Tab...): what an input shows
+/// once they are typed.
+fn printable_prefix(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| ('\u{E000}'..='\u{F8FF}').contains(c))
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
 /// A WebDriver session: one running app.
 #[derive(Debug)]
 pub struct Session {
@@ -141,7 +166,8 @@ impl Session {
     /// `POST /session` with these capabilities (`alwaysMatch`).
     pub fn create(port: u16, capabilities: Value) -> Result<Session, Error> {
         let body = json!({ "capabilities": { "alwaysMatch": capabilities } });
-        let (status, answer) = http(port, "POST", "/session", Some(&body), Duration::from_secs(60))?;
+        // Starting the app under WebDriver is the slowest step on a busy machine.
+        let (status, answer) = http(port, "POST", "/session", Some(&body), Duration::from_secs(300))?;
         let value = value_of("new session", status, answer)?;
         let id = value
             .get("sessionId")
@@ -151,14 +177,14 @@ impl Session {
         Ok(Session {
             port,
             id,
-            timeout: Duration::from_secs(15),
+            timeout: default_timeout(),
         })
     }
 
     /// One command of this session; `path` is relative to `/session/{id}`.
     pub fn command(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Error> {
         let full = format!("/session/{}{path}", self.id);
-        let (status, answer) = http(self.port, method, &full, body.as_ref(), Duration::from_secs(60))?;
+        let (status, answer) = http(self.port, method, &full, body.as_ref(), Duration::from_secs(180))?;
         value_of(&format!("{method} {path}"), status, answer)
     }
 
@@ -281,14 +307,68 @@ impl Session {
         })
     }
 
-    /// Waits for the element to be displayed, then clicks it.
-    pub fn click(&self, css: &str) -> Result<(), Error> {
-        self.wait_for(css)?.click()
+    /// Waits until an element matching `css` is displayed and enabled (a button is disabled
+    /// while its screen is busy), and returns it.
+    pub fn wait_enabled(&self, css: &str) -> Result<Element<'_>, Error> {
+        self.wait_until(&format!("{css} to be displayed and enabled"), || {
+            for e in self.find_all(css)? {
+                if e.is_displayed()? && e.is_enabled()? {
+                    return Ok(Some(e));
+                }
+            }
+            Ok(None)
+        })
     }
 
-    /// Waits for the element to be displayed, then types `text` into it.
+    /// Waits for the element to be displayed and enabled, then clicks it. A click that fails
+    /// (the element re-rendered under it, or still covered by a dialog going away) is tried
+    /// again until the deadline.
+    pub fn click(&self, css: &str) -> Result<(), Error> {
+        self.wait_until(&format!("a click on {css}"), || {
+            self.wait_enabled(css)?.click()?;
+            Ok(Some(()))
+        })
+    }
+
+    /// Waits for the input to be displayed and enabled, types the characters of `text` up to
+    /// its first special key, waits until the input shows them (the keys reached it, and the
+    /// screen did not put back an older value), then types the rest (Enter, Tab...).
     pub fn type_into(&self, css: &str, text: &str) -> Result<(), Error> {
-        self.wait_for(css)?.send_keys(text)
+        let typed = printable_prefix(text);
+        let e = self.wait_enabled(css)?;
+        let before = e.property("value")?.as_str().unwrap_or_default().to_owned();
+        e.send_keys(typed)?;
+        let expected = format!("{before}{typed}");
+        self.wait_until(&format!("{css} to hold {expected:?}"), || {
+            let now = self.find(css)?.property("value")?;
+            Ok((now.as_str() == Some(expected.as_str())).then_some(()))
+        })?;
+        let rest = &text[typed.len()..];
+        if rest.is_empty() {
+            Ok(())
+        } else {
+            self.find(css)?.send_keys(rest)
+        }
+    }
+
+    /// Replaces what an input holds by `text` with real key events (select all, delete, type),
+    /// so that the screen's state follows, then waits until the input shows exactly `text`.
+    /// WebDriver's own "clear" fires no input event: the screen keeps the old value in its
+    /// state and puts it back at its next render.
+    pub fn set_value(&self, css: &str, text: &str) -> Result<(), Error> {
+        self.wait_until(&format!("{css} to hold exactly {text:?}"), || {
+            let e = self.wait_enabled(css)?;
+            let now = e.property("value")?;
+            if now.as_str() == Some(text) {
+                return Ok(Some(()));
+            }
+            if !now.as_str().unwrap_or_default().is_empty() {
+                e.send_keys(&format!("{}a{}{}", key::CONTROL, key::NULL, key::BACKSPACE))?;
+                return Ok(None);
+            }
+            e.send_keys(text)?;
+            Ok(None)
+        })
     }
 
     /// The element's visible text (waits for it to be displayed).

@@ -1,0 +1,247 @@
+//! `till config`: till.toml changed one key at a time, for a technician (and, later, the app's
+//! settings screens: the same code). A change is checked before anything is written — the
+//! whole file must still parse into the till's types, the key must be one the till reads (a
+//! typo is refused, not silently ignored), a serial device must exist — and the file is then
+//! replaced atomically (a temporary file beside it, synced, renamed over it), so a power cut
+//! leaves either the old file or the new one. Journaling who changed what is the caller's, with
+//! [`till::Till::record_setting`].
+
+use std::path::Path;
+use till::TillError;
+use till_domain::TillConfig;
+use till_printer::PrinterConfig;
+use till_terminal::TerminalConfig;
+
+use crate::{DisplaySection, HostSection};
+
+/// A checked change, not yet written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingChange {
+    pub key: String,
+    /// The value before, as TOML (`None`: not set), secrets masked.
+    pub from: Option<String>,
+    /// The new value, as TOML, secrets masked.
+    pub to: String,
+    /// The whole new file.
+    text: String,
+}
+
+/// till.toml as it is now, with secrets masked (the host token).
+pub fn show(dir: &Path) -> Result<String, TillError> {
+    till::store::load_or_create_config(dir)?;
+    let table = read(dir)?;
+    let mut shown = table.clone();
+    if let Some(toml::Value::Table(host)) = shown.get_mut("host")
+        && host.contains_key("token")
+    {
+        host.insert("token".to_owned(), toml::Value::String("********".to_owned()));
+    }
+    toml::to_string_pretty(&shown).map_err(|e| TillError::Config(e.to_string()))
+}
+
+fn read(dir: &Path) -> Result<toml::Table, TillError> {
+    let path = dir.join("till.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| TillError::Config(format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| TillError::Config(format!("{}: {e}", path.display())))
+}
+
+fn refused(key: &str, value: &str, why: impl std::fmt::Display) -> TillError {
+    TillError::Input {
+        what: "setting",
+        input: format!("{key} = {value} ({why})"),
+    }
+}
+
+fn secret(key: &str) -> bool {
+    key.ends_with("token") || key.ends_with("password")
+}
+
+fn masked(key: &str, v: &toml::Value) -> String {
+    if secret(key) {
+        "********".to_owned()
+    } else {
+        v.to_string()
+    }
+}
+
+/// `value` as TOML (`80`, `true`, `"COM3"`, `{ kind = "tcp", address = "..." }`), else as a
+/// plain string (`/dev/ttyUSB0`, `80mm`).
+fn parse_value(value: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()))
+}
+
+fn get<'t>(table: &'t toml::Table, path: &[&str]) -> Option<&'t toml::Value> {
+    let (last, parents) = path.split_last()?;
+    let mut t = table;
+    for p in parents {
+        t = t.get(*p)?.as_table()?;
+    }
+    t.get(*last)
+}
+
+/// Checks `key = value` against till.toml in `dir` and returns the change; writes nothing.
+pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillError> {
+    till::store::load_or_create_config(dir)?;
+    let mut table = read(dir)?;
+    let path: Vec<&str> = key.split('.').collect();
+    if path
+        .iter()
+        .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        return Err(refused(key, value, "not a setting name"));
+    }
+    let new = parse_value(value);
+    let from = get(&table, &path).map(|v| masked(key, v));
+    {
+        let (last, parents) = path.split_last().ok_or_else(|| refused(key, value, "empty"))?;
+        let mut t = &mut table;
+        for p in parents {
+            let entry = t
+                .entry((*p).to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            t = entry
+                .as_table_mut()
+                .ok_or_else(|| refused(key, value, format!("{p} is not a section")))?;
+        }
+        t.insert((*last).to_owned(), new.clone());
+    }
+    // The whole file must still be the till's, and the key one it reads: what the typed parse
+    // gives back must hold the value (an unknown key is dropped by the parse).
+    let reread = typed_round_trip(&table).map_err(|why| refused(key, value, why))?;
+    if !get(&reread, &path).is_some_and(|kept| holds(kept, &new)) {
+        return Err(refused(key, value, "not a setting this till reads"));
+    }
+    devices_exist(&table).map_err(|why| refused(key, value, why))?;
+    let text = toml::to_string_pretty(&table).map_err(|e| TillError::Config(e.to_string()))?;
+    Ok(SettingChange {
+        key: key.to_owned(),
+        from,
+        to: masked(key, &new),
+        text,
+    })
+}
+
+/// Whether `kept` (after the typed parse) holds `new`: equal, or for a table every key of `new`
+/// with what it holds (the parse adds defaults, e.g. a serial printer's baud).
+fn holds(kept: &toml::Value, new: &toml::Value) -> bool {
+    match (kept, new) {
+        (toml::Value::Table(k), toml::Value::Table(n)) => {
+            n.iter().all(|(key, v)| k.get(key).is_some_and(|kv| holds(kv, v)))
+        }
+        _ => kept == new,
+    }
+}
+
+/// Parses every part of the file into the till's own types and serialises them back.
+fn typed_round_trip(table: &toml::Table) -> Result<toml::Table, String> {
+    fn back<T: serde::Serialize + serde::de::DeserializeOwned>(v: &toml::Value) -> Result<toml::Value, String> {
+        let typed: T = v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
+        toml::Value::try_from(typed).map_err(|e| e.to_string())
+    }
+    let mut top = table.clone();
+    let mut out = toml::Table::new();
+    for (name, f) in [
+        (
+            "printer",
+            back::<PrinterConfig> as fn(&toml::Value) -> Result<toml::Value, String>,
+        ),
+        ("terminal", back::<TerminalConfig>),
+        ("display", back::<DisplaySection>),
+        ("host", back::<HostSection>),
+    ] {
+        if let Some(v) = top.remove(name) {
+            out.insert(name.to_owned(), f(&v).map_err(|e| format!("[{name}]: {e}"))?);
+        }
+    }
+    let config = back::<TillConfig>(&toml::Value::Table(top))?;
+    if let toml::Value::Table(t) = config {
+        out.extend(t);
+    }
+    Ok(out)
+}
+
+/// A serial port or USB printer named in the file must exist on this machine.
+fn devices_exist(table: &toml::Table) -> Result<(), String> {
+    for section in ["printer", "terminal", "display"] {
+        let Some(t) = table.get(section).and_then(toml::Value::as_table) else {
+            continue;
+        };
+        let connection = t.get("connection").and_then(toml::Value::as_table).unwrap_or(t);
+        for field in ["path", "port", "device"] {
+            if let Some(p) = connection.get(field).and_then(toml::Value::as_str)
+                && p.starts_with("/dev/")
+                && !Path::new(p).exists()
+            {
+                return Err(format!("{p} does not exist on this machine"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces till.toml with the change: a temporary file beside it, synced, renamed over it.
+pub fn write(dir: &Path, change: &SettingChange) -> Result<(), TillError> {
+    use std::io::Write;
+    let path = dir.join("till.toml");
+    let tmp = dir.join("till.toml.new");
+    let io = |e: std::io::Error| TillError::Config(format!("{}: {e}", path.display()));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(change.text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("till-devices-settings-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_good_value_is_checked_and_written_a_typo_or_bad_type_is_refused() -> Result<(), TillError> {
+        let d = dir("check");
+        let change = check(&d, "printer.paper", "\"58mm\"")?;
+        write(&d, &change)?;
+        // A table value keeps its keys; the parse may add defaults (baud) without refusing it.
+        check(
+            &d,
+            "printer.connection",
+            "{ kind = \"tcp\", address = \"127.0.0.1:9100\" }",
+        )?;
+        assert_eq!(change.to, "\"58mm\"");
+        let text = std::fs::read_to_string(d.join("till.toml")).map_err(|e| TillError::Config(e.to_string()))?;
+        assert!(text.contains("paper = \"58mm\""), "{text}");
+        for (key, value) in [
+            ("printer.papre", "\"58mm\""),
+            ("printer.paper", "\"59mm\""),
+            ("max_amount_minor", "\"lots\""),
+            (
+                "terminal.connection",
+                "{ kind = \"serial\", path = \"/dev/ttyNOPE9\", baud = 9600 }",
+            ),
+        ] {
+            let e = check(&d, key, value).err();
+            assert!(
+                matches!(e, Some(TillError::Input { what: "setting", .. })),
+                "{key} = {value}: {e:?}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&d);
+        Ok(())
+    }
+}
