@@ -21,6 +21,7 @@ pub mod driver;
 pub mod ecr;
 pub mod error;
 pub mod packet;
+#[cfg(unix)]
 pub mod pty;
 pub mod serial;
 pub mod sim;
