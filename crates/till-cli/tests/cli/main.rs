@@ -5,3 +5,5 @@ mod bad_input;
 mod crash;
 mod support;
 mod usage;
+#[cfg(unix)]
+mod wine;
