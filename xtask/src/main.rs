@@ -5,6 +5,8 @@
 
 use std::process::{Command, ExitCode};
 
+mod windows;
+
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
 /// (rusqlite's `bundled`) and pkg-config. Issues that add the desktop app, printers and
 /// cameras add theirs here (see ../shared/BUILD-NOTES.md): libclang and the V4L2 headers for the
@@ -85,14 +87,19 @@ fn installed(pkg: &str) -> bool {
 
 /// Installs whatever of `PACKAGES` is missing, with apt-get (as root, or through sudo).
 fn ensure_packages() -> Result<(), String> {
+    ensure(PACKAGES)
+}
+
+/// Installs whatever of `packages` is missing.
+fn ensure(packages: &[&str]) -> Result<(), String> {
     if Command::new("dpkg-query").arg("--version").output().is_err() {
         eprintln!(
             "xtask: not a Debian system; make sure these are installed: {}",
-            PACKAGES.join(" ")
+            packages.join(" ")
         );
         return Ok(());
     }
-    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -341,6 +348,16 @@ fn test(args: &[String]) -> Result<(), String> {
     nexo_oracle()?;
     portal_browser()?;
     qriskit_oracle()?;
+    windows::lint_workflow()?;
+    // Windows: till.exe and its siblings cross-built, then run under Wine by the till-cli tests.
+    let wine = windows::prepare()?;
+    let bin = wine.bin.to_string_lossy().into_owned();
+    let prefix = wine.prefix.to_string_lossy().into_owned();
+    let env = [
+        env[0],
+        ("OPENTILL_WINE_BIN", bin.as_str()),
+        ("WINEPREFIX", prefix.as_str()),
+    ];
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
 }
 
@@ -412,6 +429,17 @@ fn bench(args: &[String]) -> Result<(), String> {
     a.extend(args.iter().map(String::as_str));
     cargo(&a, &[])?;
     cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])?;
+    // The Windows build under Wine against the Linux build, as a ratio; both in the dev
+    // profile (the Windows build the tests run is a dev build).
+    let wine = windows::prepare()?;
+    let (bin, prefix) = (
+        wine.bin.to_string_lossy().into_owned(),
+        wine.prefix.to_string_lossy().into_owned(),
+    );
+    cargo(
+        &["bench", "-p", "till-cli", "--bench", "wine", "--profile", "dev"],
+        &[("OPENTILL_WINE_BIN", bin.as_str()), ("WINEPREFIX", prefix.as_str())],
+    )?;
     cargo(&["bench", "-p", "till-printer", "--bench", "printer"], &[])?;
     // Host ingest and the 100k backlog drain, against a throwaway PostgreSQL.
     cargo(&["bench", "-p", "till-host", "--bench", "sync"], &[])?;
@@ -535,8 +563,11 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("host") => host(&args[1..]),
+        Some("windows") => windows::build(args.iter().any(|a| a == "--all")).map(|dir| {
+            eprintln!("xtask: Windows binaries in {}", dir.display());
+        }),
         _ => Err(
-            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop]"
+            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all]"
                 .to_owned(),
         ),
     };

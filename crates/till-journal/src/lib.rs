@@ -15,6 +15,7 @@
 //!   record, and the journal stays byte-for-byte unchanged by a refused command.
 
 mod auth;
+mod owner;
 mod schema;
 
 pub use auth::AuthStore;
@@ -46,9 +47,16 @@ pub enum JournalError {
     /// materialised state that its events do not produce.
     #[error("chain broken at event {seq}: {detail}")]
     ChainBroken { seq: u64, detail: String },
-    /// The file's schema is newer than this program knows.
+    /// The file's schema is newer than this program knows: a newer version of OpenTill wrote
+    /// it. It is not opened, so nothing of it can be damaged.
     #[error("journal schema version {found} is newer than supported {supported}")]
     TooNew { found: i64, supported: i64 },
+    /// Another process (a second till, the app beside a command line) owns the journal.
+    #[error("{path} is in use by another till process")]
+    InUse { path: String },
+    /// The file beside the journal that marks its owner could not be made or locked.
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, JournalError>;
@@ -96,13 +104,19 @@ fn chain_hash(prev: &[u8], seq: u64, at: &str, kind: &str, body: &str) -> [u8; 3
 #[derive(Debug)]
 pub struct Journal {
     conn: Connection,
+    /// Held while this journal is open: no other process may open the file (see `owner`).
+    _owner: Option<std::sync::Arc<owner::Ownership>>,
 }
 
 impl Journal {
     /// Opens (creating and migrating) the journal at `path`: WAL, `synchronous=FULL`.
+    /// Refused with [`JournalError::InUse`] while another process has it open.
     pub fn open(path: &Path) -> Result<Journal> {
+        let owner = owner::own(path)?;
         let conn = Connection::open(path)?;
-        Journal::setup(conn)
+        let mut journal = Journal::setup(conn)?;
+        journal._owner = Some(owner);
+        Ok(journal)
     }
 
     /// A journal in memory, for tests where the disk does not matter.
@@ -118,7 +132,7 @@ impl Journal {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
         schema::migrate(&conn)?;
-        Ok(Journal { conn })
+        Ok(Journal { conn, _owner: None })
     }
 
     /// Appends `events` in one durable SQLite transaction and updates the materialised state

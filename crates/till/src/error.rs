@@ -60,6 +60,19 @@ impl TillError {
                     ("detail".to_owned(), detail.clone()),
                 ],
             ),
+            TillError::Journal(JournalError::InUse { path }) => (
+                "journal-in-use".to_owned(),
+                "error-journal-in-use".to_owned(),
+                vec![("path".to_owned(), path.clone())],
+            ),
+            TillError::Journal(JournalError::TooNew { found, supported }) => (
+                "journal-too-new".to_owned(),
+                "error-journal-too-new".to_owned(),
+                vec![
+                    ("found".to_owned(), found.to_string()),
+                    ("supported".to_owned(), supported.to_string()),
+                ],
+            ),
             TillError::Journal(e) => (
                 "journal".to_owned(),
                 "error-journal".to_owned(),

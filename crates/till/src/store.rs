@@ -6,11 +6,19 @@ use till_domain::TillConfig;
 
 use crate::error::{Result, TillError};
 
-/// The default data directory: the OS's per-user data folder, `opentill` below it.
+/// The default data directory. On Windows `%ProgramData%\OpenTill`: one till per machine,
+/// shared by the cashiers' Windows accounts (the installer lets them write there). Elsewhere the
+/// user's data folder (`$XDG_DATA_HOME/opentill`, `~/.local/share/opentill`).
 pub fn default_data_dir() -> PathBuf {
+    if cfg!(windows) {
+        let base = std::env::var_os("ProgramData")
+            .or_else(|| std::env::var_os("ALLUSERSPROFILE"))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));
+        return base.join("OpenTill");
+    }
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("opentill")

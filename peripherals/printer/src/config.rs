@@ -7,6 +7,7 @@
 //! # connection = { kind = "usb", path = "/dev/usb/lp0" }
 //! # connection = { kind = "tcp", address = "192.168.1.30:9100" }
 //! # connection = { kind = "file", path = "receipts.bin" }
+//! # connection = { kind = "queue", name = "EPSON TM-T88V Receipt" }   # Windows, RAW
 //! # default:     { kind = "virtual" } (draws receipts; save_dir = "…" also writes PNGs)
 //! paper = "80mm"           # or "58mm"; default: the till's --columns
 //! chinese = "big5"         # gb18030 | big5 | raster; default gb18030 (virtual: per receipt)
@@ -54,6 +55,9 @@ pub enum ConnectionConfig {
     Tcp { address: String },
     /// Jobs appended to a file (no status).
     File { path: PathBuf },
+    /// A Windows printer queue by name, printed to in RAW mode (how a USB receipt printer with
+    /// the vendor's or the generic "text only" driver is reached on Windows). No status.
+    Queue { name: String },
 }
 
 impl Default for ConnectionConfig {
@@ -175,6 +179,7 @@ impl PrinterConfig {
             },
             ConnectionConfig::Usb { path } => Connection::Usb { path: at(path) },
             ConnectionConfig::File { path } => Connection::File { path: at(path) },
+            ConnectionConfig::Queue { name } => Connection::Queue { name: name.clone() },
             ConnectionConfig::Tcp { address } => {
                 let has_port = address.rsplit_once(':').is_some_and(|(host, port)| {
                     !port.is_empty()

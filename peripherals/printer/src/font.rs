@@ -23,15 +23,33 @@ const CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "C:\\Windows\\Fonts\\msjh.ttc",
-    "C:\\Windows\\Fonts\\msyh.ttc",
-    "C:\\Windows\\Fonts\\mingliu.ttc",
-    "C:\\Windows\\Fonts\\simsun.ttc",
-    // No CJK font: at least Latin text, Chinese as boxes.
+];
+
+/// Windows' own CJK fonts, in `%WINDIR%\Fonts`, when Noto CJK is absent: Microsoft JhengHei
+/// (Traditional), YaHei (Simplified), MingLiU, SimSun.
+const WINDOWS_FONTS: &[&str] = &["msjh.ttc", "msyh.ttc", "mingliu.ttc", "simsun.ttc"];
+
+/// No CJK font: at least Latin text, Chinese as boxes (and `till print test` says so).
+const LATIN_ONLY: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
-    "C:\\Windows\\Fonts\\consola.ttf",
 ];
+
+/// Every font file to try, best first.
+fn candidates() -> Vec<PathBuf> {
+    let windows_fonts = std::env::var_os("WINDIR")
+        .map(|w| PathBuf::from(w).join("Fonts"))
+        .unwrap_or_else(|| PathBuf::from(r"C:\Windows\Fonts"));
+    let mut all: Vec<PathBuf> = std::env::var_os("OPENTILL_CJK_FONT")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    all.extend(CANDIDATES.iter().map(PathBuf::from));
+    all.extend(WINDOWS_FONTS.iter().map(|f| windows_fonts.join(f)));
+    all.extend(LATIN_ONLY.iter().map(PathBuf::from));
+    all.push(windows_fonts.join("consola.ttf"));
+    all
+}
 
 /// Faces to prefer inside a collection, best first.
 const TRADITIONAL_FACES: &[&str] = &[
@@ -69,17 +87,13 @@ struct FontFile {
 fn font_file() -> Option<&'static FontFile> {
     static FILE: OnceLock<Option<FontFile>> = OnceLock::new();
     FILE.get_or_init(|| {
-        let from_env = std::env::var_os("OPENTILL_CJK_FONT").map(PathBuf::from);
-        from_env
-            .into_iter()
-            .chain(CANDIDATES.iter().map(PathBuf::from))
-            .find_map(|path| {
-                let data = std::fs::read(&path).ok()?;
-                ttf_parser::fonts_in_collection(&data)
-                    .map(|_| ())
-                    .or_else(|| ttf_parser::Face::parse(&data, 0).ok().map(|_| ()))?;
-                Some(FontFile { path, data })
-            })
+        candidates().into_iter().find_map(|path| {
+            let data = std::fs::read(&path).ok()?;
+            ttf_parser::fonts_in_collection(&data)
+                .map(|_| ())
+                .or_else(|| ttf_parser::Face::parse(&data, 0).ok().map(|_| ()))?;
+            Some(FontFile { path, data })
+        })
     })
     .as_ref()
 }

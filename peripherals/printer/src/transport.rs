@@ -1,6 +1,8 @@
 //! How bytes reach a printer: a serial port (RS-232 or USB-serial, tokio-serial), the USB
 //! printer class (`/dev/usb/lp0`, a character device read and written as a file), a TCP
-//! socket (port 9100, "raw" printing), or a plain file (no answers: status unknown).
+//! socket (port 9100, "raw" printing), a Windows printer queue in RAW mode (the spooler's
+//! `WritePrinter`, how a USB receipt printer is reached on Windows), or a plain file (the last
+//! two never answer: status unknown).
 //!
 //! A [`Link`] is one open connection. It writes, and reads one status byte with a time limit:
 //! ESC/POS answers are single bytes (DLE EOT, GS r).
@@ -167,6 +169,53 @@ impl Link for FileLink {
     }
 }
 
+/// A Windows printer queue: each write is one RAW job (`OpenPrinter`, `StartDocPrinter` with
+/// datatype RAW, `WritePrinter`), so the spooler passes the ESC/POS bytes through untouched.
+/// Elsewhere the queue cannot be opened: CUPS queues are reached as USB devices or by TCP.
+pub struct QueueLink {
+    name: String,
+}
+
+#[async_trait]
+impl Link for QueueLink {
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let name = self.name.clone();
+        let job = bytes.to_vec();
+        tokio::task::spawn_blocking(move || spool(&name, &job))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    async fn read_byte(&mut self, _timeout: Duration) -> io::Result<Option<u8>> {
+        Ok(None)
+    }
+
+    fn answers(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(windows)]
+fn spool(name: &str, job: &[u8]) -> io::Result<()> {
+    let written = raw_printer::write_to_device(name, job, Some("OpenTill receipt"))?;
+    if written == job.len() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            format!("the spooler took {written} of {} bytes", job.len()),
+        ))
+    }
+}
+
+#[cfg(not(windows))]
+fn spool(name: &str, _job: &[u8]) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("printer queue {name:?}: printer queues are Windows only; use a USB device or a TCP address"),
+    ))
+}
+
 /// Serial flow control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -195,6 +244,9 @@ pub enum Connection {
     },
     File {
         path: PathBuf,
+    },
+    Queue {
+        name: String,
     },
 }
 
@@ -227,6 +279,7 @@ impl Connection {
                 Ok(Box::new(StreamLink(stream)))
             }
             Connection::File { path } => Ok(Box::new(FileLink { path: path.clone() })),
+            Connection::Queue { name } => Ok(Box::new(QueueLink { name: name.clone() })),
         }
     }
 
@@ -245,6 +298,7 @@ impl Connection {
             Connection::Usb { path } => format!("USB {}", path.display()),
             Connection::Tcp { addr } => format!("TCP {addr}"),
             Connection::File { path } => format!("file {}", path.display()),
+            Connection::Queue { name } => format!("printer queue {name}"),
         }
     }
 }

@@ -287,6 +287,9 @@ pub async fn open(connection: &Connection, link: Timings, stop_bits: StopBits) -
                 .flow_control(tokio_serial::FlowControl::None)
                 .open_native_async()
                 .map_err(|e| ZvtError::Io(e.to_string()))?;
+            // Unix opens serial ports exclusively by default; a technician's `screen` beside the
+            // till is allowed. Windows has no such switch: a COM port has one owner.
+            #[cfg(unix)]
             port.set_exclusive(false).map_err(|e| ZvtError::Io(e.to_string()))?;
             Ok(Box::new(SerialLink::new(port, link)))
         }

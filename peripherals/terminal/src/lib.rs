@@ -23,6 +23,7 @@ pub mod ecr;
 pub mod error;
 pub mod nexo;
 pub mod packet;
+#[cfg(unix)]
 pub mod pty;
 pub mod serial;
 pub mod sim;

@@ -2,7 +2,14 @@
 //! crash-test load for technicians and for the test that kills it with SIGKILL. Every device is
 //! simulated and keeps its own record in `DIR/sim`, as real devices would across a till crash.
 //!
-//! Usage: `till-soak --data-dir DIR --seed N [--count N]`; operator 1 must have PIN 123456.
+//! Usage: `till-soak --data-dir DIR --seed N [--count N] [--ready] [--terminate-after MS]`;
+//! operator 1 must have PIN 123456. `--ready` prints `ready` once the till is open and logged in.
+//!
+//! `--terminate-after MS` makes this process the killer instead: it starts itself again with the
+//! other arguments and kills that child after MS milliseconds, as the OS kills a process —
+//! SIGKILL on Linux, `TerminateProcess` on Windows — so the crash test can kill a Windows till
+//! from inside Windows (under Wine in the tests). Exit 0 when the child was killed, 3 when it
+//! stopped by itself first (its error on stderr).
 
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
@@ -30,8 +37,56 @@ fn amount(rng: &mut rand::rngs::StdRng) -> i64 {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), String> {
+/// `--terminate-after`: run the soak as a child and kill it after `ms`.
+fn terminate_after(ms: u64) -> Result<std::process::ExitCode, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--terminate-after" {
+            i += 2;
+        } else {
+            rest.push(args[i].clone());
+            i += 1;
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = std::process::Command::new(exe)
+        .args(&rest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        eprintln!("the soak stopped by itself ({status}): {err}");
+        return Ok(std::process::ExitCode::from(3));
+    }
+    child.kill().map_err(|e| e.to_string())?; // SIGKILL / TerminateProcess
+    child.wait().map_err(|e| e.to_string())?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn main() -> Result<std::process::ExitCode, String> {
+    if let Some(ms) = arg("--terminate-after") {
+        return terminate_after(
+            ms.parse()
+                .map_err(|_| format!("--terminate-after {ms}: not milliseconds"))?,
+        );
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(soak())
+        .map(|()| std::process::ExitCode::SUCCESS)
+}
+
+async fn soak() -> Result<(), String> {
     let dir = PathBuf::from(arg("--data-dir").ok_or("--data-dir DIR is required")?);
     let seed: u64 = arg("--seed").and_then(|s| s.parse().ok()).unwrap_or(0);
     let count: u64 = arg("--count").and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
@@ -46,6 +101,11 @@ async fn main() -> Result<(), String> {
     let till = Till::open_dir(&dir, sims.devices(), opts).map_err(|e| e.to_string())?;
     till.recover().await.map_err(|e| e.to_string())?;
     till.login("1", PIN).map_err(|e| e.to_string())?;
+    if std::env::args().any(|a| a == "--ready") {
+        use std::io::Write;
+        println!("ready");
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+    }
     let boss = Credentials {
         operator: "1".into(),
         pin: PIN.into(),

@@ -20,11 +20,11 @@ fn case(args: &[&str], code: i32, en: &'static str, zh_hant: &'static str) -> Ca
     }
 }
 
-fn refused(dir: &std::path::Path, case: &Case) {
+fn refused(bin: &Bin, dir: &std::path::Path, case: &Case) {
     for (lang, expected) in [("en", case.en), ("zh-Hant", case.zh_hant)] {
         let before = fingerprint(dir, "journal.sqlite");
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
-        let o = till(dir, lang, &args);
+        let o = bin.till(dir, lang, &args);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(case.code), "{:?} in {lang}: {out}", case.args);
         assert!(
@@ -42,8 +42,14 @@ fn refused(dir: &std::path::Path, case: &Case) {
 
 #[test]
 fn bad_input_changes_nothing() -> TestResult {
-    let dir = fresh("bad-input");
+    bad_input_changes_nothing_through(&Bin::Native)
+}
+
+/// The bad-input table through `bin` (the native build, or Windows' under Wine).
+pub fn bad_input_changes_nothing_through(bin: &Bin) -> TestResult {
+    let dir = bin.fresh("bad-input");
     let d = dir.path();
+    let till = |d: &std::path::Path, lang: &str, args: &[&str]| bin.till(d, lang, args);
     let sale = |args: &[&str]| {
         let o = till(d, "en", &[&["--json"], args].concat());
         assert!(o.status.success(), "{args:?}: {}", text(&o));
@@ -132,12 +138,13 @@ fn bad_input_changes_nothing() -> TestResult {
         case(&["refund", "--trace", &sv], 2, "cannot be refunded", "不能退款"),
     ];
     for c in &cases {
-        refused(d, c);
+        refused(bin, d, c);
     }
 
     // A POS blocked by the host refuses every transaction; refund block refuses refunds.
     assert!(till(d, "en", &["host", "block-pos"]).status.success());
     refused(
+        bin,
         d,
         &case(
             &["sale", "10", "--means", "cash"],
@@ -149,6 +156,7 @@ fn bad_input_changes_nothing() -> TestResult {
     assert!(till(d, "en", &["host", "unblock-pos"]).status.success());
     assert!(till(d, "en", &["host", "block-refund"]).status.success());
     refused(
+        bin,
         d,
         &case(
             &["refund", "--trace", &card],
@@ -161,9 +169,10 @@ fn bad_input_changes_nothing() -> TestResult {
     // Wrong PIN five times: the operator is locked; the journal is untouched throughout.
     let before = fingerprint(d, "journal.sqlite");
     for i in 1..=5 {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+        let o = bin
+            .command("till")
             .arg("--data-dir")
-            .arg(d)
+            .arg(bin.path(d))
             .args(["--lang", "en", "--operator", "1", "--pin", "000000", "history"])
             .output()?;
         assert_eq!(o.status.code(), Some(3));

@@ -16,7 +16,7 @@ use till_domain::{PaymentMeans, Transaction, TxnKind, TxnStatus};
 use till_journal::HistoryQuery;
 
 /// Reopens the till after a kill and checks it; returns (transactions, how many recovery resolved).
-fn check(dir: &std::path::Path) -> Result<(usize, usize), String> {
+pub fn check(dir: &std::path::Path) -> Result<(usize, usize), String> {
     let config = till::store::load_or_create_config(dir).map_err(|e| e.to_string())?;
     let sims =
         Sims::open(Some(&dir.join("sim")), Arc::new(SystemClock), config.currency, 32).map_err(|e| e.to_string())?;

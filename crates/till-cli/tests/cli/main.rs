@@ -7,3 +7,5 @@ mod crash;
 mod devices;
 mod support;
 mod usage;
+#[cfg(unix)]
+mod wine;

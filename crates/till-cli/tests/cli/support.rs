@@ -1,21 +1,97 @@
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 pub const PIN: &str = "123456";
 
-/// Runs `till` against `dir` as operator 1, in `lang`.
+/// How a test runs OpenTill's programs: the native Linux build, or the Windows build under
+/// Wine (`cargo xtask test` cross-builds it and names it in `OPENTILL_WINE_BIN`).
+#[derive(Debug, Clone)]
+pub enum Bin {
+    Native,
+    Wine { bin: PathBuf, prefix: PathBuf },
+}
+
+impl Bin {
+    /// The Windows build under Wine, when `cargo xtask test` (or `cargo xtask windows` and
+    /// these variables) provided it.
+    pub fn wine() -> Option<Bin> {
+        let bin = PathBuf::from(std::env::var_os("OPENTILL_WINE_BIN")?);
+        let prefix = PathBuf::from(std::env::var_os("WINEPREFIX")?);
+        Some(Bin::Wine { bin, prefix })
+    }
+
+    /// A command for `program` (`till`, `till-soak`), with no arguments yet.
+    pub fn command(&self, program: &str) -> Command {
+        match self {
+            Bin::Native => Command::new(match program {
+                "till" => env!("CARGO_BIN_EXE_till"),
+                "till-soak" => env!("CARGO_BIN_EXE_till-soak"),
+                other => panic!("no program {other}"),
+            }),
+            Bin::Wine { bin, prefix } => {
+                let mut cmd = Command::new("/usr/lib/wine/wine64");
+                cmd.arg(bin.join(format!("{program}.exe")))
+                    .env("WINEPREFIX", prefix)
+                    .env("WINEDEBUG", "-all")
+                    .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+                    .env_remove("DISPLAY");
+                cmd
+            }
+        }
+    }
+
+    /// `path` as the program sees it: unchanged natively, `Z:\...` under Wine (whose Z: drive
+    /// is the Linux root).
+    pub fn path(&self, path: &Path) -> OsString {
+        match self {
+            Bin::Native => path.as_os_str().to_owned(),
+            Bin::Wine { .. } => format!("Z:{}", path.display()).replace('/', "\\").into(),
+        }
+    }
+
+    /// Runs `till` against `dir` as operator 1, in `lang`.
+    pub fn till(&self, dir: &Path, lang: &str, args: &[&str]) -> Output {
+        self.command("till")
+            .arg("--data-dir")
+            .arg(self.path(dir))
+            .args(["--lang", lang, "--operator", "1", "--pin", PIN])
+            .args(args)
+            .env_remove("TILL_OPERATOR")
+            .env_remove("TILL_PIN")
+            .output()
+            .expect("the till binary runs")
+    }
+
+    /// A data dir whose operator 1 has PIN 123456 (the first-login change done).
+    pub fn fresh(&self, tag: &str) -> till_testkit::TempDir {
+        let dir = till_testkit::TempDir::new(tag);
+        let o = self
+            .command("till")
+            .arg("--data-dir")
+            .arg(self.path(dir.path()))
+            .args([
+                "--operator",
+                "1",
+                "--pin",
+                "0001",
+                "operator",
+                "change-pin",
+                "--new-pin",
+                PIN,
+            ])
+            .output()
+            .expect("the till binary runs");
+        assert!(o.status.success(), "first PIN change: {}", text(&o));
+        dir
+    }
+}
+
+/// Runs the native `till` against `dir` as operator 1, in `lang`.
 pub fn till(dir: &Path, lang: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_till"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--lang", lang, "--operator", "1", "--pin", PIN])
-        .args(args)
-        .env_remove("TILL_OPERATOR")
-        .env_remove("TILL_PIN")
-        .output()
-        .expect("the till binary runs")
+    Bin::Native.till(dir, lang, args)
 }
 
 pub fn text(o: &Output) -> String {
@@ -26,26 +102,9 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// A data dir whose operator 1 has PIN 123456 (the first-login change done).
+/// A native data dir whose operator 1 has PIN 123456 (the first-login change done).
 pub fn fresh(tag: &str) -> till_testkit::TempDir {
-    let dir = till_testkit::TempDir::new(tag);
-    let o = Command::new(env!("CARGO_BIN_EXE_till"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "--operator",
-            "1",
-            "--pin",
-            "0001",
-            "operator",
-            "change-pin",
-            "--new-pin",
-            PIN,
-        ])
-        .output()
-        .expect("the till binary runs");
-    assert!(o.status.success(), "first PIN change: {}", text(&o));
-    dir
+    Bin::Native.fresh(tag)
 }
 
 /// The trace number of a `--json` sale/void/refund output.

@@ -1,4 +1,6 @@
 use crate::support::*;
+use std::io::BufRead;
+use std::process::Stdio;
 
 #[test]
 fn a_sale_history_and_verify_in_three_languages() -> TestResult {
@@ -214,5 +216,41 @@ fn nexo_decode_prints_typed_json_and_refuses_bad_input_precisely() -> TestResult
     refused(&run("en", &[&file])?, "Not a Terminal API message");
     refused(&run("zh-Hant", &[&file])?, "不是 Terminal API 訊息");
     refused(&run("zh-Hans", &[&file])?, "不是 Terminal API 消息");
+    Ok(())
+}
+
+/// A second till process on the same journal is refused, in the operator's language, on both
+/// systems; the first keeps running.
+#[test]
+fn a_second_till_on_one_journal_is_refused() -> TestResult {
+    let mut bins = vec![Bin::Native];
+    bins.extend(Bin::wine());
+    for bin in bins {
+        let dir = bin.fresh("second-till");
+        let mut soak = bin
+            .command("till-soak")
+            .arg("--data-dir")
+            .arg(bin.path(dir.path()))
+            .args(["--seed", "1", "--ready"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        std::io::BufReader::new(soak.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+        assert_eq!(line.trim(), "ready", "the soak till is running");
+        for (lang, expected) in [
+            ("en", "Only one till runs per data folder"),
+            ("zh-Hant", "每個資料夾只能執行一個收銀機"),
+        ] {
+            let o = bin.till(dir.path(), lang, &["history"]);
+            assert_eq!(o.status.code(), Some(7), "{bin:?}: {}", text(&o));
+            assert!(text(&o).contains(expected), "{bin:?} in {lang}: {}", text(&o));
+        }
+        assert!(soak.try_wait()?.is_none(), "the first till keeps running");
+        soak.kill()?;
+        soak.wait()?;
+        let after = bin.till(dir.path(), "en", &["journal", "verify"]);
+        assert!(after.status.success(), "free again once it exits: {}", text(&after));
+    }
     Ok(())
 }

@@ -4,14 +4,14 @@
 //!
 //! ```text
 //! till-terminal-sim --tcp 127.0.0.1:20007 [--record FILE]
-//! till-terminal-sim --pty [--record FILE]        # prints "PTY /dev/pts/N"
 //! OPENTILL_NEXO_PASSPHRASE=... till-terminal-sim --nexo 127.0.0.1:8443 --cert CHAIN.pem \
 //!     --key KEY.pem --poiid V400m-324688179 --key-id ID [--key-version 1] [--record FILE]
+//! till-terminal-sim --pty [--record FILE]        # prints "PTY /dev/pts/N" (Linux)
+//! till-terminal-sim --serial COM5 [--baud 9600] [--record FILE]   # a real serial port
 //! ```
 
 use std::io::Write;
 use till_terminal::ZvtSim;
-use till_terminal::pty::PtyMaster;
 use till_terminal::serial::{SerialLink, Timings};
 use till_terminal::transport::ApduStream;
 
@@ -29,11 +29,27 @@ async fn main() -> Result<(), String> {
         return nexo(&address, record.as_deref()).await;
     }
     let sim = ZvtSim::open(record.as_deref()).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
     if std::env::args().any(|a| a == "--pty") {
-        let pty = PtyMaster::open().map_err(|e| e.to_string())?;
+        let pty = till_terminal::pty::PtyMaster::open().map_err(|e| e.to_string())?;
         println!("PTY {}", pty.path().display());
         std::io::stdout().flush().map_err(|e| e.to_string())?;
         let mut link = SerialLink::new(pty, Timings::default());
+        loop {
+            if let Err(e) = sim.serve(&mut link).await {
+                eprintln!("till-terminal-sim: {e}");
+            }
+        }
+    }
+    if let Some(path) = arg("--serial") {
+        use tokio_serial::SerialPortBuilderExt;
+        let baud = arg("--baud").and_then(|b| b.parse().ok()).unwrap_or(9600);
+        let port = tokio_serial::new(&path, baud)
+            .open_native_async()
+            .map_err(|e| format!("{path}: {e}"))?;
+        println!("SERIAL {path}");
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        let mut link = SerialLink::new(port, Timings::default());
         loop {
             if let Err(e) = sim.serve(&mut link).await {
                 eprintln!("till-terminal-sim: {e}");
