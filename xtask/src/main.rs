@@ -563,9 +563,18 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("host") => host(&args[1..]),
-        Some("windows") => windows::build(args.iter().any(|a| a == "--all")).map(|dir| {
-            eprintln!("xtask: Windows binaries in {}", dir.display());
-        }),
+        Some("windows") => windows::build(args.iter().any(|a| a == "--all"))
+            .and_then(|dir| {
+                eprintln!("xtask: Windows binaries in {}", dir.display());
+                windows::prepare()
+            })
+            .map(|wine| {
+                eprintln!(
+                    "xtask: to run the Wine tests alone: OPENTILL_WINE_BIN={} WINEPREFIX={} cargo test -p till-cli --test cli wine",
+                    wine.bin.display(),
+                    wine.prefix.display()
+                );
+            }),
         _ => Err(
             "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all]"
                 .to_owned(),

@@ -131,35 +131,50 @@ impl Out {
             return;
         }
         let col = |id: &str| self.l.text(&format!("history-col-{id}"), &[]);
-        println!(
-            "{}{}{}{}{}{}",
-            pad(&col("trace"), 8),
-            pad(&col("time"), 7),
-            pad(&col("kind"), 8),
-            pad(&col("means"), 13),
-            pad(&col("status"), 11),
-            pad_left(&col("amount"), 12)
-        );
-        for t in txns {
-            let time = t.started_at.with_timezone(&config.offset()).format("%H:%M").to_string();
-            let kind = self.l.text(&format!("kind-{}", t.kind.id()), &[]);
-            let means = self.l.text(&t.means.message_id(), &[]);
-            let last4 = t
-                .approval
-                .as_ref()
-                .and_then(|a| a.card.as_ref())
-                .map(|c| format!(" *{}", c.last4))
-                .unwrap_or_default();
-            println!(
-                "{}  {}  {}{}{}{:>12}{}",
-                t.trace,
-                time,
-                pad(&kind, 8),
-                pad(&means, 13),
-                pad(&self.status_text(t.status), 11),
-                t.total().grouped(),
-                last4
-            );
+        let header = ["trace", "time", "kind", "means", "status", "amount"].map(col);
+        let rows: Vec<([String; 6], String)> = txns
+            .iter()
+            .map(|t| {
+                let last4 = t
+                    .approval
+                    .as_ref()
+                    .and_then(|a| a.card.as_ref())
+                    .map(|c| format!(" *{}", c.last4))
+                    .unwrap_or_default();
+                let cells = [
+                    t.trace.to_string(),
+                    t.started_at.with_timezone(&config.offset()).format("%H:%M").to_string(),
+                    self.l.text(&format!("kind-{}", t.kind.id()), &[]),
+                    self.l.text(&t.means.message_id(), &[]),
+                    self.status_text(t.status),
+                    t.total().grouped(),
+                ];
+                (cells, last4)
+            })
+            .collect();
+        // Each column as wide as its widest cell (CJK counts two), so a long payment means in
+        // Chinese never pushes the columns after it out of line.
+        let mut widths = header.each_ref().map(|h| display_width(h));
+        for (row, _) in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(display_width(cell));
+            }
+        }
+        let line = |cells: &[String; 6]| {
+            let mut out = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                if i == 5 {
+                    out.push_str(&pad_left(cell, w));
+                } else {
+                    out.push_str(&pad(cell, w));
+                    out.push_str("  ");
+                }
+            }
+            out
+        };
+        println!("{}", line(&header));
+        for (row, last4) in &rows {
+            println!("{}{last4}", line(row));
         }
     }
 

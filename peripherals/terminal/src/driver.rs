@@ -277,6 +277,7 @@ pub async fn open(connection: &Connection, link: Timings, stop_bits: StopBits) -
         }
         Connection::Serial { path, baud } => {
             use tokio_serial::SerialPortBuilderExt;
+            #[cfg_attr(not(unix), allow(unused_mut))]
             let mut port = tokio_serial::new(path, *baud)
                 .data_bits(tokio_serial::DataBits::Eight)
                 .parity(tokio_serial::Parity::None)

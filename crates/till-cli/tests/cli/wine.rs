@@ -107,7 +107,7 @@ fn till_exe_runs_a_day_of_flows_in_program_data() -> TestResult {
     let history = run("zh-Hant", &["history"]);
     let h = text(&history);
     assert!(
-        history.status.success() && h.contains("信用卡") && h.contains("已取消") && h.contains("43.50"),
+        history.status.success() && h.contains("信用卡") && h.contains("已撤銷") && h.contains("43.50"),
         "{h}"
     );
     let x = run("en", &["report", "x"]);
@@ -188,11 +188,15 @@ fn a_card_sale_over_a_com_port() -> TestResult {
     let Some(bin) = wine() else { return Ok(()) };
     let dir = bin.fresh("wine-com");
     let sim = Arc::new(till_terminal::ZvtSim::open(Some(&dir.path().join("pt.jsonl")))?);
-    let pty = till_terminal::pty::PtyMaster::open()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // The pty registers with the reactor of the runtime that serves it.
+    let pty = {
+        let _entered = rt.enter();
+        till_terminal::pty::PtyMaster::open()?
+    };
     let com = 20 + std::process::id() % 200;
     map_com_port(&bin, com, pty.path())?;
     let served = sim.clone();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::spawn(move || {
         rt.block_on(async move {
             let mut link = till_terminal::serial::SerialLink::new(pty, till_terminal::serial::Timings::default());
@@ -251,8 +255,9 @@ fn a_card_sale_over_a_com_port() -> TestResult {
     Ok(())
 }
 
-/// A TCP 9100 printer of the test: answers every status request (DLE EOT n) "ready" and keeps
-/// every other byte, across connections, until `stop`.
+/// A TCP 9100 printer of the test: answers every status request "ready" — DLE EOT n (real-time
+/// status, not part of the printout) and GS r 1 (paper status, sent at the end of each job and
+/// kept in it) — and keeps every other byte, across connections, until `stop`.
 fn tcp_printer(listener: std::net::TcpListener, stop: Arc<std::sync::atomic::AtomicBool>) -> std::io::Result<Vec<u8>> {
     use std::sync::atomic::Ordering;
     listener.set_nonblocking(true)?;
@@ -284,6 +289,10 @@ fn tcp_printer(listener: std::net::TcpListener, stop: Arc<std::sync::atomic::Ato
                     job.truncate(job.len() - 2);
                     seen = [0, 0];
                     continue;
+                }
+                if seen == [0x1d, 0x72] && (b == 1 || b == b'1') {
+                    // GS r 1: paper adequate.
+                    s.write_all(&[0x00])?;
                 }
                 job.push(b);
                 seen = [seen[1], b];
