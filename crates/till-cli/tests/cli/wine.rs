@@ -235,8 +235,8 @@ fn a_card_sale_over_a_com_port() -> TestResult {
     let rows = v["data"].as_array().ok_or("history rows")?;
     let cut_row = rows
         .iter()
-        .find(|r| r["total"]["minor"] == 3192)
-        .ok_or("the cut sale is in history")?;
+        .find(|r| r["amount"]["minor"] == 3192)
+        .ok_or_else(|| format!("the cut sale is in history: {v}\ncut: {}", text(&cut)))?;
     assert!(
         cut_row["status"] == "failed" || cut_row["status"] == "reversed" || cut_row["status"] == "declined",
         "the cut sale was not charged: {cut_row}"

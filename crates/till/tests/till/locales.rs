@@ -79,7 +79,7 @@ fn every_message_id_the_code_uses_has_a_translation() {
     let codes: BTreeSet<String> = DomainError::examples()
         .iter()
         .map(|e| e.code().to_owned())
-        .chain(["journal-broken".to_owned()])
+        .chain(["journal-broken", "journal-in-use", "journal-too-new"].map(str::to_owned))
         .collect();
     used.retain(|id| !codes.contains(id));
     used.extend(DomainError::examples().iter().map(DomainError::message_id));
