@@ -82,3 +82,5 @@ devices-queues-heading = Printer queues:
 devices-queues-none = No printer queue found.
 devices-note = Not checked: { $note }
 config-saved = Saved: { $key } = { $value }. The change is in the journal.
+config-not-saved = { $key } was not saved: the device it sets up did not answer. The setting that was there stays. (To save it anyway, before the device is plugged in: --no-test.)
+config-display-shown = A sample is on the customer display.

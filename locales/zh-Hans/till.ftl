@@ -81,3 +81,5 @@ devices-queues-heading = 打印机队列：
 devices-queues-none = 找不到打印机队列。
 devices-note = 未能检查：{ $note }
 config-saved = 已保存：{ $key } = { $value }。此更改已记入交易日志。
+config-not-saved = { $key } 未保存：此设置所指的设备没有响应，原有设置保持不变。（如需在设备接上前先行保存，请加上 --no-test。）
+config-display-shown = 顾客显示屏已显示测试画面。

@@ -81,3 +81,5 @@ devices-queues-heading = 印表機佇列：
 devices-queues-none = 找不到印表機佇列。
 devices-note = 未能檢查：{ $note }
 config-saved = 已儲存：{ $key } = { $value }。此更改已記入交易日誌。
+config-not-saved = { $key } 未儲存：此設定所指的裝置沒有回應，原有設定維持不變。（如需在裝置接上前先行儲存，請加上 --no-test。）
+config-display-shown = 顧客顯示屏已顯示測試畫面。

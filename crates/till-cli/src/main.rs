@@ -605,7 +605,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Config { cmd } => {
             login(&till)?;
-            config::run(cmd, &till, &dir, out)
+            config::run(cmd, &till, &dir, cli.columns, out).await
         }
         Cmd::Terminal {
             cmd: TerminalCmd::Status,

@@ -163,7 +163,7 @@ fn numbered(base: &Path, n: usize) -> PathBuf {
     base.with_file_name(format!("{stem}-{n}{ext}"))
 }
 
-async fn test(dir: &Path, columns: usize, out: &Out) -> Result<u8, TillError> {
+pub async fn test(dir: &Path, columns: usize, out: &Out) -> Result<u8, TillError> {
     let config = till_devices::printer_config(dir)?;
     let opened = config
         .open(dir, columns)

@@ -30,12 +30,8 @@ pub struct SettingChange {
 pub fn show(dir: &Path) -> Result<String, TillError> {
     till::store::load_or_create_config(dir)?;
     let table = read(dir)?;
-    let mut shown = table.clone();
-    if let Some(toml::Value::Table(host)) = shown.get_mut("host")
-        && host.contains_key("token")
-    {
-        host.insert("token".to_owned(), toml::Value::String("********".to_owned()));
-    }
+    let mut shown = toml::Value::Table(table);
+    mask_all(&mut shown);
     toml::to_string_pretty(&shown).map_err(|e| TillError::Config(e.to_string()))
 }
 
@@ -46,6 +42,8 @@ fn read(dir: &Path) -> Result<toml::Table, TillError> {
 }
 
 fn refused(key: &str, value: &str, why: impl std::fmt::Display) -> TillError {
+    // A secret is never echoed, even refused.
+    let value = if secret(key) { "********" } else { value };
     TillError::Input {
         what: "setting",
         input: format!("{key} = {value} ({why})"),
@@ -53,13 +51,28 @@ fn refused(key: &str, value: &str, why: impl std::fmt::Display) -> TillError {
 }
 
 fn secret(key: &str) -> bool {
-    key.ends_with("token") || key.ends_with("password")
+    key.ends_with("token") || key.ends_with("password") || key.ends_with("passphrase")
+}
+
+/// `v` with every secret in it masked (a table's `token`, `password`, `passphrase`).
+fn mask_all(v: &mut toml::Value) {
+    if let toml::Value::Table(t) = v {
+        for (k, v) in t.iter_mut() {
+            if secret(k) && !v.is_table() {
+                *v = toml::Value::String("********".to_owned());
+            } else {
+                mask_all(v);
+            }
+        }
+    }
 }
 
 fn masked(key: &str, v: &toml::Value) -> String {
     if secret(key) {
         "********".to_owned()
     } else {
+        let mut v = v.clone();
+        mask_all(&mut v);
         v.to_string()
     }
 }
@@ -115,6 +128,8 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
         return Err(refused(key, value, "not a setting this till reads"));
     }
     devices_exist(&table).map_err(|why| refused(key, value, why))?;
+    addresses_valid(&table).map_err(|why| refused(key, value, why))?;
+    terminal_usable(&table).map_err(|why| refused(key, value, why))?;
     let text = toml::to_string_pretty(&table).map_err(|e| TillError::Config(e.to_string()))?;
     Ok(SettingChange {
         key: key.to_owned(),
@@ -183,6 +198,144 @@ fn devices_exist(table: &toml::Table) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `[terminal]` names what its kind needs (a ZVT connection, a nexo table, stop bits 1 or 2):
+/// checked by building the driver, which touches no device.
+fn terminal_usable(table: &toml::Table) -> Result<(), String> {
+    let Some(section) = table.get("terminal") else {
+        return Ok(());
+    };
+    let config: TerminalConfig = section.clone().try_into().map_err(|e| e.to_string())?;
+    config.open(0).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Every `address` of a device section is `host:port` (a printer's port may be left out: 9100).
+fn addresses_valid(table: &toml::Table) -> Result<(), String> {
+    fn walk(section: &str, v: &toml::Value) -> Result<(), String> {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    match (k.as_str(), v) {
+                        ("address", toml::Value::String(a)) => check_address(a, section == "printer")?,
+                        _ => walk(section, v)?,
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    for section in ["printer", "terminal", "display"] {
+        if let Some(v) = table.get(section) {
+            walk(section, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// `host:port`, `[v6]:port`, or (`port_optional`) a bare host.
+pub fn check_address(address: &str, port_optional: bool) -> Result<(), String> {
+    let bad = || format!("{address:?} is not an address (host:port)");
+    let (host, port) = if let Some(rest) = address.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
+        v6.parse::<std::net::Ipv6Addr>().map_err(|_| bad())?;
+        match after.strip_prefix(':') {
+            Some(p) => (v6, Some(p)),
+            None if after.is_empty() => (v6, None),
+            None => return Err(bad()),
+        }
+    } else {
+        match address.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (address, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && (address.starts_with('[')
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'));
+    if !host_ok {
+        return Err(bad());
+    }
+    match port {
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(()),
+            _ => Err(format!("{address:?}: {p:?} is not a port (1–65535)")),
+        },
+        None if port_optional => Ok(()),
+        None => Err(format!("{address:?} needs a port (host:port)")),
+    }
+}
+
+/// Which device a change of `key` reconfigures, if a real one: the one asked by [`probe`].
+pub fn device_of(key: &str) -> Option<&'static str> {
+    let mut parts = key.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("terminal"), _) => Some("terminal"),
+        (Some("printer"), Some("connection")) => Some("printer"),
+        _ => None,
+    }
+}
+
+/// The device a checked change reconfigures, opened from the new file and asked for its status
+/// before anything is saved: a PIN pad or printer that does not answer is refused (the error
+/// names the device and why), so the setting that worked stays. Simulated devices need no
+/// asking. `wait` bounds the whole probe.
+pub async fn probe(
+    dir: &Path,
+    change: &SettingChange,
+    currency_numeric: u16,
+    columns: usize,
+    wait: std::time::Duration,
+) -> Result<(), TillError> {
+    use till_domain::ports::DeviceError;
+    let Some(device) = device_of(&change.key) else {
+        return Ok(());
+    };
+    let table: toml::Table = toml::from_str(&change.text).map_err(|e| TillError::Config(e.to_string()))?;
+    let section = table
+        .get(device)
+        .cloned()
+        .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+    let asked = async {
+        match device {
+            "terminal" => {
+                let config: TerminalConfig = section.try_into().map_err(|e| TillError::Config(e.to_string()))?;
+                let Some(terminal) = config
+                    .open(currency_numeric)
+                    .map_err(|e| TillError::Config(e.to_string()))?
+                else {
+                    return Ok(());
+                };
+                let status = terminal.status().await.map_err(TillError::device("terminal"))?;
+                if status.ready {
+                    Ok(())
+                } else {
+                    Err(TillError::device("terminal")(DeviceError::Unavailable(status.detail)))
+                }
+            }
+            _ => {
+                let config: PrinterConfig = section.try_into().map_err(|e| TillError::Config(e.to_string()))?;
+                if matches!(config.connection, till_printer::ConnectionConfig::Virtual { .. }) {
+                    return Ok(());
+                }
+                let printer = config
+                    .open(dir, columns)
+                    .map_err(|e| TillError::Config(e.to_string()))?
+                    .port;
+                printer.status().await.map(|_| ()).map_err(TillError::device("printer"))
+            }
+        }
+    };
+    match tokio::time::timeout(wait, asked).await {
+        Ok(answer) => answer,
+        Err(_) => Err(TillError::Device {
+            device: if device == "terminal" { "terminal" } else { "printer" },
+            error: DeviceError::Timeout,
+        }),
+    }
 }
 
 /// Replaces till.toml with the change: a temporary file beside it, synced, renamed over it.

@@ -216,6 +216,11 @@ impl Localizer {
         self.catalog.text(self.lang, id, args)
     }
 
+    /// Whether the catalog has `id` in this language.
+    pub fn has(&self, id: &str) -> bool {
+        self.catalog.has(self.lang, id)
+    }
+
     /// An amount as screens show it: `HK$1,234.50`.
     pub fn money(&self, m: Money) -> String {
         format!("{}{}", m.currency.symbol(), m.grouped())

@@ -127,7 +127,15 @@ impl TillError {
             .args
             .into_iter()
             .map(|(k, v)| {
-                let v = if v.starts_with("device-") { l.text(&v, &[]) } else { v };
+                // A device by name (`terminal`) as the app names it ("PIN pad", 密碼鍵盤).
+                let name = format!("app-device-name-{v}");
+                let v = if v.starts_with("device-") {
+                    l.text(&v, &[])
+                } else if k == "device" && l.has(&name) {
+                    l.text(&name, &[])
+                } else {
+                    v
+                };
                 (k, v)
             })
             .collect();

@@ -115,3 +115,55 @@ pub fn trace_of(o: &Output) -> String {
         .map(|t| format!("{t:06}"))
         .expect("a trace number")
 }
+
+/// A TCP 9100 printer of the test: answers every status request "ready" — DLE EOT n (real-time
+/// status, not part of the printout) and GS r 1 (paper status, sent at the end of each job and
+/// kept in it) — and keeps every other byte, across connections, until `stop`.
+#[cfg(unix)]
+pub fn tcp_printer(
+    listener: std::net::TcpListener,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    listener.set_nonblocking(true)?;
+    let mut job = Vec::new();
+    let mut seen = [0u8; 2];
+    loop {
+        let mut s = match listener.accept() {
+            Ok((s, _)) => s,
+            // Stopped once the till has exited: every connection it made is accepted by then.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && stop.load(Ordering::SeqCst) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::park_timeout(std::time::Duration::from_millis(5));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        s.set_nonblocking(false)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            for &b in &buf[..n] {
+                if seen == [0x10, 0x04] && (1..=4).contains(&b) {
+                    // DLE EOT n: a status request, not part of the printout.
+                    s.write_all(&[0x12])?;
+                    job.truncate(job.len() - 2);
+                    seen = [0, 0];
+                    continue;
+                }
+                if seen == [0x1d, 0x72] && (b == 1 || b == b'1') {
+                    // GS r 1: paper adequate.
+                    s.write_all(&[0x00])?;
+                }
+                job.push(b);
+                seen = [seen[1], b];
+            }
+        }
+    }
+    Ok(job)
+}

@@ -9,10 +9,8 @@ use crate::bad_input::bad_input_changes_nothing_through;
 use crate::crash::check;
 use crate::support::*;
 use rand::{Rng, SeedableRng};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 fn wine() -> Option<Bin> {
     let bin = Bin::wine();
@@ -253,53 +251,6 @@ fn a_card_sale_over_a_com_port() -> TestResult {
         "the terminal booked exactly the approved sales"
     );
     Ok(())
-}
-
-/// A TCP 9100 printer of the test: answers every status request "ready" — DLE EOT n (real-time
-/// status, not part of the printout) and GS r 1 (paper status, sent at the end of each job and
-/// kept in it) — and keeps every other byte, across connections, until `stop`.
-fn tcp_printer(listener: std::net::TcpListener, stop: Arc<std::sync::atomic::AtomicBool>) -> std::io::Result<Vec<u8>> {
-    use std::sync::atomic::Ordering;
-    listener.set_nonblocking(true)?;
-    let mut job = Vec::new();
-    let mut seen = [0u8; 2];
-    loop {
-        let mut s = match listener.accept() {
-            Ok((s, _)) => s,
-            // Stopped once the till has exited: every connection it made is accepted by then.
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && stop.load(Ordering::SeqCst) => break,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::park_timeout(Duration::from_millis(5));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        s.set_nonblocking(false)?;
-        s.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            for &b in &buf[..n] {
-                if seen == [0x10, 0x04] && (1..=4).contains(&b) {
-                    // DLE EOT n: a status request, not part of the printout.
-                    s.write_all(&[0x12])?;
-                    job.truncate(job.len() - 2);
-                    seen = [0, 0];
-                    continue;
-                }
-                if seen == [0x1d, 0x72] && (b == 1 || b == b'1') {
-                    // GS r 1: paper adequate.
-                    s.write_all(&[0x00])?;
-                }
-                job.push(b);
-                seen = [seen[1], b];
-            }
-        }
-    }
-    Ok(job)
 }
 
 /// `till.exe print test` to a TCP 9100 printer sends exactly the bytes the Linux build sends

@@ -131,6 +131,7 @@ fn every_message_id_the_code_uses_has_a_translation() {
         "scheme",
         "qr-input",
         "output",
+        "device",
         // till-terminal's nexo errors (`NexoError::message_id`, `till nexo decode`).
         "nexo",
         "nexo-need-key",
