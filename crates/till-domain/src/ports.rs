@@ -119,7 +119,11 @@ impl ProgressSink for NoProgress {
 pub struct CardRequest {
     pub txn: TxnId,
     pub trace: TraceNo,
+    /// What the card is charged: the sale's amount and the tip together.
     pub amount: Money,
+    /// The part of `amount` that is the tip (zero when none): a protocol that carries the tip
+    /// on its own (nexo's TipAmount) sends it apart; the others charge `amount` alone.
+    pub tip: Money,
 }
 
 /// The terminal's memory of its last transaction, asked for after a lost answer.

@@ -178,6 +178,7 @@ impl Till {
             txn: txn.id.clone(),
             trace: txn.trace,
             amount: txn.total(),
+            tip: txn.tip,
         }
     }
 

@@ -948,6 +948,7 @@ mod tests {
             txn: TxnId("a".into()),
             trace: TraceNo::FIRST,
             amount: Money::new(1000, Currency::Hkd),
+            tip: Money::zero(Currency::Hkd),
         };
         {
             let t = SimTerminal::open(Some(&path))?;

@@ -95,6 +95,7 @@ async fn sales(terminal: &dyn PaymentTerminal, n: usize, mut each: impl FnMut(Du
             txn: TxnId(format!("bench-{i}")),
             trace: TraceNo::new(i as u32 + 1).expect("trace"),
             amount: Money::new(1000 + (i as i64 % 40), Currency::Hkd),
+            tip: Money::zero(Currency::Hkd),
         };
         let t = Instant::now();
         let outcome = terminal.authorize(&req, &NoProgress).await.expect("authorization");

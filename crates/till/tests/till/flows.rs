@@ -392,6 +392,7 @@ async fn t8_recovery_at_start_resolves_pending_from_a_crash() -> TestResult {
                 txn: step.txns[0].id.clone(),
                 trace,
                 amount: hkd(minor),
+                tip: hkd(0),
             };
             sims.terminal.authorize(&req, &till_domain::ports::NoProgress).await?;
         }

@@ -361,8 +361,10 @@ impl NexoTerminal {
             payment_transaction: PaymentTransaction {
                 amounts_req: AmountsReq {
                     currency: self.config.currency.clone(),
-                    requested_amount: Amount(req.amount.minor),
-                    tip_amount: None,
+                    // TipAmount is apart from RequestedAmount (Adyen: tipping from the POS
+                    // app); the terminal authorizes both together.
+                    requested_amount: Amount(req.amount.minor - req.tip.minor),
+                    tip_amount: (!req.tip.is_zero()).then_some(Amount(req.tip.minor)),
                 },
             },
             payment_data: payment_type.map(|t| PaymentData { payment_type: t }),

@@ -344,7 +344,9 @@ impl NexoSim {
     }
 
     async fn payment(self: &Arc<Self>, header: &MessageHeader, p: PaymentRequest) -> Reply {
-        let amount = p.payment_transaction.amounts_req.requested_amount.0;
+        // The tip is authorized with the amount; scenarios go by the total, as on ZVT.
+        let amount = p.payment_transaction.amounts_req.requested_amount.0
+            + p.payment_transaction.amounts_req.tip_amount.map_or(0, |t| t.0);
         let service_id = header.service_id.clone().unwrap_or_default();
         let kind = match p.payment_data.as_ref().map(|d| d.payment_type) {
             Some(PaymentType::Refund) => Kind::Refund,

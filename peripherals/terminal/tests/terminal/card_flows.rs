@@ -170,6 +170,7 @@ on_both!(partial_refund);
 on_both!(unknown_outcome_resolved);
 on_both!(line_cut_resolved_as_not_charged);
 on_both!(end_of_day_totals_on_the_z_slip);
+on_both!(a_sale_with_a_tip);
 
 mod scenarios {
     use super::*;
@@ -307,6 +308,21 @@ mod scenarios {
         );
         let slip = till_domain::receipt::render_text(&z.docs[0], 48);
         assert!(slip.contains("TERMINAL TOTALS MATCH"), "{slip}");
+        Ok(rows)
+    }
+
+    /// 38.50 and a 5.00 tip: the card is charged 43.50 (nexo sends the tip as TipAmount; the
+    /// terminal's totals on the Z slip hold it).
+    pub async fn a_sale_with_a_tip(rig: Rig) -> Journal {
+        let mut input = card(3850);
+        input.tip = hkd(500);
+        let sale = rig.till.sale(input).await?;
+        assert_eq!(sale.txn.status, TxnStatus::Approved, "{:?}", sale.txn);
+        assert_eq!(sale.txn.total().minor, 4350);
+        let rows = journal(&rig.till)?;
+        let z = rig.till.settle().await?;
+        let term = z.terminal.ok_or("the terminal's totals")?;
+        assert_eq!(term.sales.minor, 4350, "the terminal charged the amount and the tip");
         Ok(rows)
     }
 }

@@ -15,6 +15,7 @@ fn request(trace: u32, minor: i64) -> CardRequest {
         txn: TxnId(format!("txn-{trace}")),
         trace: TraceNo::new(trace).unwrap_or(TraceNo::FIRST),
         amount: Money::new(minor, Currency::Hkd),
+        tip: Money::zero(Currency::Hkd),
     }
 }
 
@@ -201,5 +202,39 @@ async fn no_answer_in_time_asks_the_status_and_aborts_only_an_unfinished_payment
     assert!(!terminal_sim.waiting_for_card(), "the terminal is free again");
     let next = driver.authorize(&request(10, 4200), &NoProgress).await?;
     assert!(matches!(next, Outcome::Approved(_)), "{next:?}");
+    Ok(())
+}
+
+/// A sale with a tip: the tip travels as TipAmount beside RequestedAmount, the terminal
+/// authorizes both together, and its scenario goes by the total (as on ZVT).
+#[tokio::test]
+async fn a_tip_is_sent_apart_and_authorized_with_the_amount() -> TestResult {
+    let k = key("throwaway passphrase, tip test");
+    let terminal_sim = sim(&k, None)?;
+    let driver = NexoTerminal::new(serve(&pki(POIID)?, terminal_sim.clone(), k).await?)?;
+    let mut tipped = request(21, 4300);
+    tipped.tip = Money::new(500, Currency::Hkd);
+    let approved = driver.authorize(&tipped, &NoProgress).await?;
+    assert!(matches!(approved, Outcome::Approved(_)), "{approved:?}");
+    let booking = terminal_sim.bookings().pop().ok_or("a booking")?;
+    assert_eq!(booking.amount, 4300, "the amount and the tip, together");
+    let amounts = booking
+        .response
+        .as_ref()
+        .and_then(|r| r.payment_result.as_ref())
+        .and_then(|r| r.amounts_resp.as_ref())
+        .ok_or("amounts in the response")?;
+    assert_eq!(
+        amounts.tip_amount.map(|t| t.0),
+        Some(500),
+        "the tip was sent as TipAmount"
+    );
+
+    // 43.51 in all (42.01 + 1.50 tip): declined by the total's scenario (51), not approved by
+    // the amount's alone.
+    let mut declined = request(22, 4351);
+    declined.tip = Money::new(150, Currency::Hkd);
+    let outcome = driver.authorize(&declined, &NoProgress).await?;
+    assert!(matches!(outcome, Outcome::Declined(_)), "{outcome:?}");
     Ok(())
 }
