@@ -90,9 +90,32 @@ pub fn build(all: bool) -> Result<PathBuf, String> {
     ])?;
     if all {
         cross_cargo(&["-p", "till-display", "--features", "screen", "--bin", "till-display"])?;
+        windows_icon()?;
         cross_cargo(&["-p", "opentill-app", "--bin", "opentill"])?;
     }
     Ok(root().join("target/windows").join(TARGET).join("debug"))
+}
+
+/// tauri-build embeds `src-tauri/icons/icon.ico` in a Windows build's resources; it is made
+/// from the app's PNG icon (ImageMagick) and never committed (.gitignore).
+fn windows_icon() -> Result<(), String> {
+    let icons = root().join("src-tauri/icons");
+    let ico = icons.join("icon.ico");
+    if ico.exists() {
+        return Ok(());
+    }
+    crate::ensure(&["imagemagick"])?;
+    let status = Command::new("convert")
+        .arg(icons.join("icon.png"))
+        .args(["-define", "icon:auto-resize=256,64,48,32,16"])
+        .arg(&ico)
+        .status()
+        .map_err(|e| format!("convert: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("convert could not make {}", ico.display()))
+    }
 }
 
 /// `ProcessPrng` for Wine 8, which lacks bcryptprimitives.dll: `RtlGenRandom` in chunks.
