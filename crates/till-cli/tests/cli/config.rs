@@ -157,25 +157,7 @@ fn device_settings_are_tested_before_they_are_saved() -> TestResult {
 
     // A PIN pad on a serial port — a pseudo-terminal whose other end is the ZVT simulator.
     let sim = Arc::new(till_terminal::ZvtSim::open(Some(&dir.path().join("pt.jsonl")))?);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let pty = {
-        let _entered = rt.enter();
-        till_terminal::pty::PtyMaster::open()?
-    };
-    let path = pty.path().to_string_lossy().into_owned();
-    let served = sim.clone();
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let mut link = till_terminal::serial::SerialLink::new(pty, till_terminal::serial::Timings::default());
-            // The line stays up between till processes (the pty keeps its slave open): each
-            // error is one process's session ending, and the next one is served.
-            loop {
-                if let Err(e) = served.serve(&mut link).await {
-                    eprintln!("simulator: {e}");
-                }
-            }
-        })
-    });
+    let path = zvt_on_a_pty(sim)?.to_string_lossy().into_owned();
     let serial = format!("{{ kind = \"zvt\", connection = {{ kind = \"serial\", path = \"{path}\", baud = 9600 }} }}");
     let o = till(dir.path(), "en", &["config", "set", "terminal", &serial]);
     assert!(o.status.success(), "{}", text(&o));

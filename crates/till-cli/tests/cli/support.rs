@@ -167,3 +167,28 @@ pub fn tcp_printer(
     }
     Ok(job)
 }
+
+/// The ZVT simulator `sim` on a new pseudo-terminal, served from a thread of its own; returns
+/// the path a till opens as its serial port. The line stays up between till processes (the pty
+/// keeps its slave open): each error is one process's session ending, and the next is served.
+#[cfg(unix)]
+pub fn zvt_on_a_pty(sim: std::sync::Arc<till_terminal::ZvtSim>) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // The pty registers with the reactor of the runtime that serves it.
+    let pty = {
+        let _entered = rt.enter();
+        till_terminal::pty::PtyMaster::open()?
+    };
+    let path = pty.path().to_path_buf();
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let mut link = till_terminal::serial::SerialLink::new(pty, till_terminal::serial::Timings::default());
+            loop {
+                if let Err(e) = sim.serve(&mut link).await {
+                    eprintln!("simulator: {e}");
+                }
+            }
+        })
+    });
+    Ok(path)
+}

@@ -186,25 +186,8 @@ fn a_card_sale_over_a_com_port() -> TestResult {
     let Some(bin) = wine() else { return Ok(()) };
     let dir = bin.fresh("wine-com");
     let sim = Arc::new(till_terminal::ZvtSim::open(Some(&dir.path().join("pt.jsonl")))?);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    // The pty registers with the reactor of the runtime that serves it.
-    let pty = {
-        let _entered = rt.enter();
-        till_terminal::pty::PtyMaster::open()?
-    };
     let com = 20 + std::process::id() % 200;
-    map_com_port(&bin, com, pty.path())?;
-    let served = sim.clone();
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let mut link = till_terminal::serial::SerialLink::new(pty, till_terminal::serial::Timings::default());
-            loop {
-                if let Err(e) = served.serve(&mut link).await {
-                    eprintln!("simulator: {e}");
-                }
-            }
-        })
-    });
+    map_com_port(&bin, com, &zvt_on_a_pty(sim.clone())?)?;
     let config = std::fs::read_to_string(dir.path().join("till.toml"))?;
     std::fs::write(
         dir.path().join("till.toml"),

@@ -121,5 +121,16 @@ pub fn terminate(procs: &[Proc], grace: Duration) -> Vec<String> {
             killed.push(p.comm.clone());
         }
     }
+    // SIGKILL is delivered when the kernel gets to it: on a busy machine a killed app can
+    // still hold its data folder's lock for a moment, and the next app on that folder would be
+    // refused. Wait until every one has exited (a zombie has closed its files).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline
+        && procs
+            .iter()
+            .any(|p| stat(p.pid).is_some_and(|now| now.state != 'Z' && now.comm == p.comm))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     killed
 }
