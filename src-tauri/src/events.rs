@@ -137,8 +137,21 @@ pub fn ready_line(screen: &str) {
     if seen.contains(&name) {
         return;
     }
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    let ns = i128::from(now.tv_sec) * 1_000_000_000 + i128::from(now.tv_nsec);
-    println!("OPENTILL_READY screen={name} monotonic_ns={ns}");
+    if let Some(ns) = monotonic_ns() {
+        println!("OPENTILL_READY screen={name} monotonic_ns={ns}");
+    }
     seen.push(name);
+}
+
+/// CLOCK_MONOTONIC, the clock the launch bench (Linux) reads too.
+#[cfg(unix)]
+fn monotonic_ns() -> Option<i128> {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    Some(i128::from(now.tv_sec) * 1_000_000_000 + i128::from(now.tv_nsec))
+}
+
+/// The launch bench runs on Linux only.
+#[cfg(not(unix))]
+fn monotonic_ns() -> Option<i128> {
+    None
 }
