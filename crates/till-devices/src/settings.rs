@@ -22,7 +22,8 @@ pub struct SettingChange {
     pub from: Option<String>,
     /// The new value, as TOML, secrets masked.
     pub to: String,
-    /// The whole new file.
+    /// The whole new file, as checked and as it is written.
+    table: toml::Table,
     text: String,
 }
 
@@ -135,6 +136,7 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
         key: key.to_owned(),
         from,
         to: masked(key, &new),
+        table,
         text,
     })
 }
@@ -235,7 +237,7 @@ fn addresses_valid(table: &toml::Table) -> Result<(), String> {
 }
 
 /// `host:port`, `[v6]:port`, or (`port_optional`) a bare host.
-pub fn check_address(address: &str, port_optional: bool) -> Result<(), String> {
+fn check_address(address: &str, port_optional: bool) -> Result<(), String> {
     let bad = || format!("{address:?} is not an address (host:port)");
     let (host, port) = if let Some(rest) = address.strip_prefix('[') {
         let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -270,7 +272,7 @@ pub fn check_address(address: &str, port_optional: bool) -> Result<(), String> {
 }
 
 /// Which device a change of `key` reconfigures, if a real one: the one asked by [`probe`].
-pub fn device_of(key: &str) -> Option<&'static str> {
+fn device_of(key: &str) -> Option<&'static str> {
     let mut parts = key.split('.');
     match (parts.next(), parts.next()) {
         (Some("terminal"), _) => Some("terminal"),
@@ -294,8 +296,8 @@ pub async fn probe(
     let Some(device) = device_of(&change.key) else {
         return Ok(());
     };
-    let table: toml::Table = toml::from_str(&change.text).map_err(|e| TillError::Config(e.to_string()))?;
-    let section = table
+    let section = change
+        .table
         .get(device)
         .cloned()
         .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
@@ -332,7 +334,7 @@ pub async fn probe(
     match tokio::time::timeout(wait, asked).await {
         Ok(answer) => answer,
         Err(_) => Err(TillError::Device {
-            device: if device == "terminal" { "terminal" } else { "printer" },
+            device,
             error: DeviceError::Timeout,
         }),
     }

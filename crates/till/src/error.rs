@@ -127,12 +127,12 @@ impl TillError {
             .args
             .into_iter()
             .map(|(k, v)| {
-                // A device by name (`terminal`) as the app names it ("PIN pad", 密碼鍵盤).
-                let name = format!("app-device-name-{v}");
                 let v = if v.starts_with("device-") {
                     l.text(&v, &[])
-                } else if k == "device" && l.has(&name) {
-                    l.text(&name, &[])
+                } else if k == "device" {
+                    // A device by name (`terminal`) as the app names it ("PIN pad", 密碼鍵盤).
+                    let name = format!("app-device-name-{v}");
+                    if l.has(&name) { l.text(&name, &[]) } else { v }
                 } else {
                     v
                 };

@@ -102,6 +102,12 @@ fn signal(pid: u32, sig: Signal) {
     }
 }
 
+/// Whether `p` of a snapshot still runs. Its pid may have been reused by now only if it died:
+/// the name is checked too.
+fn still_running(p: &Proc) -> bool {
+    stat(p.pid).is_some_and(|now| now.state != 'Z' && now.comm == p.comm)
+}
+
 /// Ends `procs` (a snapshot taken by [`tree`] while the parents were alive): SIGTERM to all,
 /// then SIGKILL to whatever still runs after `grace`. Returns the names of the processes that
 /// needed SIGKILL.
@@ -115,8 +121,7 @@ pub fn terminate(procs: &[Proc], grace: Duration) -> Vec<String> {
     }
     let mut killed = Vec::new();
     for p in procs {
-        // The pid may have been reused by now only if the process died: check its name too.
-        if stat(p.pid).is_some_and(|now| now.state != 'Z' && now.comm == p.comm) {
+        if still_running(p) {
             signal(p.pid, Signal::KILL);
             killed.push(p.comm.clone());
         }
@@ -125,11 +130,7 @@ pub fn terminate(procs: &[Proc], grace: Duration) -> Vec<String> {
     // still hold its data folder's lock for a moment, and the next app on that folder would be
     // refused. Wait until every one has exited (a zombie has closed its files).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline
-        && procs
-            .iter()
-            .any(|p| stat(p.pid).is_some_and(|now| now.state != 'Z' && now.comm == p.comm))
-    {
+    while Instant::now() < deadline && procs.iter().any(still_running) {
         std::thread::sleep(Duration::from_millis(20));
     }
     killed
