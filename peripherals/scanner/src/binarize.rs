@@ -53,23 +53,35 @@ impl<'a> BlockBinarizer<'a> {
             }
         }
         let mut matrix = BitMatrix::new(width as u32, height as u32)?;
-        // Eight pixels share a block's threshold: a byte of the row at a time, eight bytes to a
-        // word (a word of 32 or 64 bits holds whole blocks of 8).
+        // Each row in three passes the compiler turns into vector code: the row's thresholds
+        // (the same for the eight rows of a block row), one byte per pixel (1 dark, 0 light), and
+        // eight of those bytes packed into eight bits by one multiplication.
         const WORD: usize = usize::BITS as usize;
+        let mut limits = vec![0u8; width];
+        let mut dark = vec![0u8; width];
         let mut row = BitArray::with_size(width);
         for y in 0..height {
             let by = (y / BLOCK).min(sub_h - 1);
-            let limits = &thresholds[by * sub_w..(by + 1) * sub_w];
+            if y == 0 || y % BLOCK == 0 {
+                let block_row = &thresholds[by * sub_w..(by + 1) * sub_w];
+                for (chunk, &limit) in limits.chunks_mut(BLOCK).zip(block_row) {
+                    chunk.fill(limit);
+                }
+            }
             let pixels = &luma[y * width..(y + 1) * width];
-            for (w, word_pixels) in pixels.chunks(WORD).enumerate() {
+            for (d, (&v, &limit)) in dark.iter_mut().zip(pixels.iter().zip(&limits)) {
+                *d = u8::from(v <= limit);
+            }
+            for (w, word) in dark.chunks(WORD).enumerate() {
+                let (groups, rest) = word.as_chunks::<8>();
                 let mut bits = 0usize;
-                for (g, group) in word_pixels.chunks(BLOCK).enumerate() {
-                    let limit = limits[(w * WORD / BLOCK + g).min(sub_w - 1)];
-                    let mut byte = 0usize;
-                    for (i, &v) in group.iter().enumerate() {
-                        byte |= usize::from(v <= limit) << i;
-                    }
-                    bits |= byte << (g * BLOCK);
+                for (g, group) in groups.iter().enumerate() {
+                    bits |= (pack_bits(*group) as usize) << (g * 8);
+                }
+                if !rest.is_empty() {
+                    let mut last = [0u8; 8];
+                    last[..rest.len()].copy_from_slice(rest);
+                    bits |= (pack_bits(last) as usize) << (groups.len() * 8);
                 }
                 row.setBulk(w * WORD, bits);
             }
@@ -86,18 +98,27 @@ fn black_points(luma: &[u8], width: usize, height: usize) -> Vec<u32> {
     let (sub_w, sub_h) = (width.div_ceil(BLOCK), height.div_ceil(BLOCK));
     let (max_x, max_y) = (width - BLOCK, height - BLOCK);
     let mut points = vec![0u32; sub_w * sub_h];
+    // Per column over the block row's eight pixel rows (vector code), then per block over its
+    // eight columns.
+    let (mut sums, mut mins, mut maxs) = (vec![0u16; width], vec![0u8; width], vec![0u8; width]);
     for by in 0..sub_h {
         let y0 = (by * BLOCK).min(max_y);
+        sums.fill(0);
+        mins.fill(u8::MAX);
+        maxs.fill(u8::MIN);
+        for y in y0..y0 + BLOCK {
+            let pixels = &luma[y * width..(y + 1) * width];
+            for (((s, lo), hi), &v) in sums.iter_mut().zip(&mut mins).zip(&mut maxs).zip(pixels) {
+                *s += u16::from(v);
+                *lo = (*lo).min(v);
+                *hi = (*hi).max(v);
+            }
+        }
         for bx in 0..sub_w {
             let x0 = (bx * BLOCK).min(max_x);
-            let (mut sum, mut min, mut max) = (0u32, u8::MAX, u8::MIN);
-            for y in y0..y0 + BLOCK {
-                for &v in &luma[y * width + x0..y * width + x0 + BLOCK] {
-                    sum += u32::from(v);
-                    min = min.min(v);
-                    max = max.max(v);
-                }
-            }
+            let sum: u32 = sums[x0..x0 + BLOCK].iter().map(|&s| u32::from(s)).sum();
+            let min = mins[x0..x0 + BLOCK].iter().copied().min().unwrap_or(u8::MAX);
+            let max = maxs[x0..x0 + BLOCK].iter().copied().max().unwrap_or(u8::MIN);
             let mut average = sum / (BLOCK * BLOCK) as u32;
             if u32::from(max - min) <= MIN_DYNAMIC_RANGE {
                 average = u32::from(min) / 2;
@@ -115,6 +136,12 @@ fn black_points(luma: &[u8], width: usize, height: usize) -> Vec<u32> {
         }
     }
     points
+}
+
+/// Eight bytes, each 0 or 1, as the bits of one byte (the first byte the lowest bit): the
+/// multiplication moves byte k's bit to bit 56 + k, and no two bytes' bits meet there.
+fn pack_bits(eight: [u8; 8]) -> u8 {
+    (u64::from_le_bytes(eight).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 impl<'a> Binarizer for BlockBinarizer<'a> {

@@ -20,6 +20,7 @@ use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, Mu
 
 use crate::binarize::BlockBinarizer;
 use crate::error::ScanError;
+use crate::finder::finder_patterns;
 use crate::frame::LumaFrame;
 
 /// A QR decoder: the text of a code in a frame, if it finds one.
@@ -137,10 +138,15 @@ impl Rxing {
 
     fn live_frame(&mut self, frame: &LumaFrame, start: Instant) -> Option<String> {
         let mut bitmap = hybrid(frame)?;
-        // The finder-pattern scan is cheap (every few rows); the reader, which scans again and
-        // samples, only runs where it found the three patterns a code needs.
+        // A word-at-a-time scan of the rows counts finder patterns, dark and light, at once; the
+        // decoder's own search and the reader only run on a side where there could be a code.
+        let seen = finder_patterns(bitmap.get_black_matrix());
         let mut most = 0;
-        for inverted in [false, true] {
+        for (inverted, &quick) in [false, true].into_iter().zip(&seen) {
+            if quick < 2 {
+                most = most.max(quick);
+                continue;
+            }
             if inverted {
                 bitmap.invert();
             }
@@ -159,9 +165,15 @@ impl Rxing {
             let step = ROTATION[self.frames % ROTATION.len()];
             self.frames = self.frames.wrapping_add(1);
             let small = frame.at_most(ROTATION_PIXELS).ok()?;
-            return match (step, small) {
-                (Step::OtherScale, Some(small)) => qr(&mut hybrid(&small)?, &self.fast),
-                (step, small) => step.read(small.as_ref().unwrap_or(frame), &self.fast),
+            let small = small.as_ref().unwrap_or(frame);
+            return match step {
+                Step::OtherScale if !std::ptr::eq(small, frame) => qr_seen(&mut hybrid(small)?, &self.fast),
+                Step::LocalMean => {
+                    let binary = small.local_mean(local_radius(small), LOCAL_OFFSET);
+                    qr_seen(&mut global(&binary)?, &self.fast)
+                }
+                Step::Global => qr_seen(&mut global(small)?, &self.fast),
+                step => step.read(small, &self.fast),
             };
         }
         // Finder patterns but no code: every other view, until the budget is spent.
@@ -277,6 +289,24 @@ fn global(frame: &LumaFrame) -> Option<BinaryBitmap<GlobalHistogramBinarizer<Lum
 fn qr<B: Binarizer>(bitmap: &mut BinaryBitmap<B>, hints: &DecodeHints) -> Option<String> {
     if let Ok(found) = QrReader.decode_with_hints(bitmap, hints) {
         return Some(found.getText().to_owned());
+    }
+    bitmap.invert();
+    let found = QrReader.decode_with_hints(bitmap, hints);
+    bitmap.invert();
+    found.ok().map(|found| found.getText().to_owned())
+}
+
+/// [`qr`] on the sides of `bitmap` where the quick row scan counts the three finder patterns a
+/// code needs: a view of a frame with no code costs its binarisation and one scan.
+fn qr_seen<B: Binarizer>(bitmap: &mut BinaryBitmap<B>, hints: &DecodeHints) -> Option<String> {
+    let [dark, light] = finder_patterns(bitmap.get_black_matrix());
+    if dark >= 3
+        && let Ok(found) = QrReader.decode_with_hints(bitmap, hints)
+    {
+        return Some(found.getText().to_owned());
+    }
+    if light < 3 {
+        return None;
     }
     bitmap.invert();
     let found = QrReader.decode_with_hints(bitmap, hints);

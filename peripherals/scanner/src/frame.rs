@@ -102,12 +102,14 @@ impl LumaFrame {
         let (width, height) = (self.width / 2, self.height / 2);
         let stride = self.width as usize;
         let mut data = Vec::with_capacity(pixels(width, height));
+        let w = width as usize;
         for y in 0..height as usize {
-            let (top, bottom) = (&self.data[2 * y * stride..], &self.data[(2 * y + 1) * stride..]);
-            for x in 0..width as usize {
-                let sum = u16::from(top[2 * x]) + u16::from(top[2 * x + 1]) + u16::from(bottom[2 * x]);
-                data.push(((sum + u16::from(bottom[2 * x + 1]) + 2) / 4) as u8);
-            }
+            let top = &self.data[2 * y * stride..2 * y * stride + 2 * w];
+            let bottom = &self.data[(2 * y + 1) * stride..(2 * y + 1) * stride + 2 * w];
+            data.extend(top.chunks_exact(2).zip(bottom.chunks_exact(2)).map(|(t, b)| {
+                let sum = u16::from(t[0]) + u16::from(t[1]) + u16::from(b[0]) + u16::from(b[1]);
+                ((sum + 2) / 4) as u8
+            }));
         }
         LumaFrame::new(width, height, data)
     }

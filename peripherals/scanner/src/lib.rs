@@ -32,6 +32,7 @@ mod binarize;
 mod decode;
 mod dedup;
 mod error;
+mod finder;
 mod frame;
 mod pattern;
 mod scanner;

@@ -53,6 +53,7 @@ impl LumaFrame {
         let (w, h) = (self.width() as usize, self.height() as usize);
         let src = self.data();
         let mut columns = vec![0u32; w];
+        let mut prefix = vec![0u32; w + 1];
         let mut data = vec![255u8; w * h];
         // Rows [top, bottom) are summed in `columns`.
         let (mut top, mut bottom) = (0usize, 0usize);
@@ -71,22 +72,29 @@ impl LumaFrame {
                 top += 1;
             }
             let rows = (bottom - top) as u32;
-            let mut sum: u32 = columns[..radius.min(w)].iter().sum();
-            let (mut left, mut right) = (0usize, radius.min(w));
-            for x in 0..w {
-                let (want_left, want_right) = (x.saturating_sub(radius), (x + radius + 1).min(w));
-                while right < want_right {
-                    sum += columns[right];
-                    right += 1;
+            // Sums of the columns left of each x: a window's sum is a difference of two.
+            let mut running = 0;
+            for (p, &c) in prefix[1..].iter_mut().zip(&columns) {
+                running += c;
+                *p = running;
+            }
+            let (row, out) = (&src[y * w..(y + 1) * w], &mut data[y * w..(y + 1) * w]);
+            // Windows whole for x in radius..w - radius; cut by the frame's edges elsewhere.
+            let full = 2 * radius + 1;
+            let middle = if w >= full { radius..w - radius } else { w..w };
+            let dark = |v: u8, count: u32, sum: u32| (u32::from(v) + u32::from(offset)) * count < sum;
+            for x in (0..middle.start.min(w)).chain(middle.end.max(middle.start.min(w))..w) {
+                let (left, right) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+                if dark(row[x], rows * (right - left) as u32, prefix[right] - prefix[left]) {
+                    out[x] = 0;
                 }
-                while left < want_left {
-                    sum -= columns[left];
-                    left += 1;
-                }
-                let count = rows * (right - left) as u32;
-                let v = u32::from(src[y * w + x]) + u32::from(offset);
-                if v * count < sum {
-                    data[y * w + x] = 0;
+            }
+            // The middle: one subtraction and one product a pixel.
+            let count = rows * full as u32;
+            let sums = prefix.iter().skip(full).zip(&prefix).map(|(r, l)| r - l);
+            for ((o, &v), sum) in out[middle.clone()].iter_mut().zip(&row[middle]).zip(sums) {
+                if dark(v, count, sum) {
+                    *o = 0;
                 }
             }
         }
@@ -134,6 +142,42 @@ mod tests {
     fn mirroring_reverses_each_row() -> Result<(), ScanError> {
         let frame = LumaFrame::new(3, 2, vec![1, 2, 3, 4, 5, 6])?;
         assert_eq!(frame.mirrored().data(), &[3, 2, 1, 6, 5, 4]);
+        Ok(())
+    }
+
+    #[test]
+    fn local_mean_equals_the_mean_of_each_window_counted_out() -> Result<(), ScanError> {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for (w, h, radius) in [(37u32, 23u32, 4usize), (9, 30, 5), (5, 5, 7), (64, 3, 1)] {
+            let data = (0..w * h)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((i % w) * 3 + (state % 90) as u32) as u8
+                })
+                .collect::<Vec<u8>>();
+            let frame = LumaFrame::new(w, h, data.clone())?;
+            let binary = frame.local_mean(radius, 6);
+            let (w, h) = (w as usize, h as usize);
+            for y in 0..h {
+                for x in 0..w {
+                    let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+                    let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+                    let sum: u32 = (y0..y1)
+                        .flat_map(|yy| (x0..x1).map(move |xx| (xx, yy)))
+                        .map(|(xx, yy)| u32::from(data[yy * w + xx]))
+                        .sum();
+                    let count = ((x1 - x0) * (y1 - y0)) as u32;
+                    let dark = (u32::from(data[y * w + x]) + 6) * count < sum;
+                    assert_eq!(
+                        binary.data()[y * w + x] == 0,
+                        dark,
+                        "({x}, {y}) of {w}x{h}, radius {radius}"
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

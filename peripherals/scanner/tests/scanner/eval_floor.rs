@@ -37,3 +37,39 @@ fn the_still_pipeline_reads_no_fewer_evaluation_codes_than_measured() -> TestRes
     );
     Ok(())
 }
+
+/// The live pipeline (a camera frame each, each image held up for [`HELD`] frames as a customer
+/// holds a phone up for many) on the same subset, measured as above with no time budget, so the
+/// count does not depend on how busy the machine is. A quicker live path that stops reading what
+/// it read fails here.
+const LIVE_FLOOR: usize = 48;
+
+/// Frames each image is shown for (the bench's figure too).
+const HELD: usize = 3;
+
+#[test]
+fn the_live_pipeline_reads_no_fewer_evaluation_codes_than_measured() -> TestResult {
+    let samples = every(SEED, STEP);
+    let mut decoder = Rxing::live().with_budget(std::time::Duration::from_secs(3600));
+    let mut missed = Vec::new();
+    for sample in &samples {
+        let mut read = false;
+        for _ in 0..HELD {
+            read |= decoder.decode(&sample.frame)?.as_deref() == Some(sample.text.as_str());
+        }
+        if !read {
+            missed.push(sample.name.as_str());
+        }
+    }
+    let read = samples.len() - missed.len();
+    eprintln!(
+        "evaluation subset, live: {read} of {} read; missed {missed:?}",
+        samples.len()
+    );
+    assert!(
+        read >= LIVE_FLOOR,
+        "the live pipeline read {read} of {} evaluation images, fewer than the {LIVE_FLOOR} measured; missed {missed:?}",
+        samples.len()
+    );
+    Ok(())
+}
