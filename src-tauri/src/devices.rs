@@ -122,11 +122,15 @@ pub async fn assemble(
     let terminal: till_terminal::TerminalConfig = till::store::load_section(dir, "terminal")?;
     let terminal_name;
     match terminal
-        .open(config.currency.numeric())
+        .open_with(config.currency.numeric(), devices.printer.clone())
         .map_err(|e| TillError::Config(e.to_string()))?
     {
         Some(t) => {
-            terminal_name = "zvt".to_owned();
+            terminal_name = match terminal.kind {
+                till_terminal::TerminalKind::Nexo => "nexo",
+                _ => "zvt",
+            }
+            .to_owned();
             devices.terminal = t;
         }
         None => {

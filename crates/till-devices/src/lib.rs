@@ -64,11 +64,16 @@ pub fn printer(dir: &Path, columns: usize) -> Result<Arc<dyn ReceiptPrinter>, Ti
     Ok(c.open(dir, columns).map_err(|e| TillError::Config(e.to_string()))?.port)
 }
 
-/// The configured PIN pad, if `[terminal] kind = "zvt"` or `"nexo"`.
-pub fn terminal(dir: &Path, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, TillError> {
+/// The configured PIN pad, if `[terminal] kind = "zvt"` or `"nexo"`; a nexo terminal that
+/// sends device requests (`listen`) prints on `printer`.
+pub fn terminal(
+    dir: &Path,
+    currency_numeric: u16,
+    printer: Arc<dyn ReceiptPrinter>,
+) -> Result<Option<Arc<dyn PaymentTerminal>>, TillError> {
     let config: TerminalConfig = till::store::load_section(dir, "terminal")?;
     config
-        .open(currency_numeric)
+        .open_with(currency_numeric, printer)
         .map_err(|e| TillError::Config(e.to_string()))
 }
 
@@ -106,7 +111,7 @@ pub fn host_url(dir: &Path) -> Result<Option<String>, TillError> {
 pub fn assemble(dir: &Path, sims: &Sims, currency_numeric: u16, columns: usize) -> Result<Assembled, TillError> {
     let mut devices = sims.devices();
     devices.printer = printer(dir, columns)?;
-    if let Some(t) = terminal(dir, currency_numeric)? {
+    if let Some(t) = terminal(dir, currency_numeric, devices.printer.clone())? {
         devices.terminal = t;
     }
     let host = host(dir)?;

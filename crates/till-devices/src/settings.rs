@@ -220,6 +220,8 @@ fn addresses_valid(table: &toml::Table) -> Result<(), String> {
                 for (k, v) in t {
                     match (k.as_str(), v) {
                         ("address", toml::Value::String(a)) => check_address(a, section == "printer")?,
+                        // Where the till listens (nexo device requests): a port is needed.
+                        ("listen", toml::Value::String(a)) => check_address(a, false)?,
                         _ => walk(section, v)?,
                     }
                 }

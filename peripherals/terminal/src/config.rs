@@ -27,11 +27,12 @@
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use till_domain::ports::PaymentTerminal;
+use till_domain::ports::{PaymentTerminal, ReceiptPrinter};
 
 use crate::driver::{Connection, StopBits, ZvtConfig, ZvtTerminal};
+use crate::nexo::device::{self, TillSide};
 use crate::nexo::transport::Endpoint;
-use crate::nexo::{NexoConfig, NexoError, NexoTerminal, SecurityKey};
+use crate::nexo::{DerivedKey, NexoConfig, NexoError, NexoTerminal, SecurityKey};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -61,6 +62,11 @@ pub struct NexoSettings {
     pub passphrase: String,
     /// This till's SaleID (default `opentill`).
     pub sale_id: Option<String>,
+    /// `ip:port` where the till takes the terminal's device requests (Display, Print, Input:
+    /// [`crate::nexo::device`]); the terminal is set to notify `http://<till>:<port>/nexo`.
+    /// None: the till asks, the terminal never calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,11 +98,34 @@ pub enum ConfigError {
     /// The nexo settings cannot be used (a root file with no certificate, a bad name).
     #[error("[terminal.nexo]: {0}")]
     Nexo(NexoError),
+    /// `listen` cannot be bound (in use, not an address of this machine) or served.
+    #[error("[terminal.nexo] listen = {address:?}: {reason}")]
+    Listen { address: String, reason: String },
 }
 
 impl TerminalConfig {
-    /// The configured ZVT or nexo terminal, or `None` when the simulator is configured.
+    /// The configured ZVT or nexo terminal, or `None` when the simulator is configured. A
+    /// nexo terminal's device requests are not taken (see [`TerminalConfig::open_with`]).
     pub fn open(&self, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
+        self.open_terminal(currency_numeric, None)
+    }
+
+    /// As [`TerminalConfig::open`], and for a nexo terminal with `listen`, the till's endpoint
+    /// for its device requests bound now (a port in use is an error here, not at the first
+    /// sale) and served on the current Tokio runtime, its Prints going to `printer`.
+    pub fn open_with(
+        &self,
+        currency_numeric: u16,
+        printer: Arc<dyn ReceiptPrinter>,
+    ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
+        self.open_terminal(currency_numeric, Some(printer))
+    }
+
+    fn open_terminal(
+        &self,
+        currency_numeric: u16,
+        printer: Option<Arc<dyn ReceiptPrinter>>,
+    ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
         match self.kind {
             TerminalKind::Simulator => Ok(None),
             TerminalKind::Zvt => {
@@ -134,12 +163,35 @@ impl TerminalConfig {
                     crypto_version: 1,
                 };
                 let sale_id = n.sale_id.clone().unwrap_or_else(|| "opentill".to_owned());
+                let derived = DerivedKey::derive(&key);
                 let config = NexoConfig::new(endpoint, key, &n.poiid, &sale_id, currency.code());
                 let terminal = NexoTerminal::new(config).map_err(ConfigError::Nexo)?;
+                if let (Some(address), Some(printer)) = (&n.listen, printer) {
+                    let till = TillSide {
+                        relay: terminal.relay(),
+                        printer: Some(printer),
+                    };
+                    listen(address, derived, Arc::new(till))?;
+                }
                 Ok(Some(Arc::new(terminal)))
             }
         }
     }
+}
+
+/// Binds `address` and serves the device endpoint on the current runtime.
+fn listen(address: &str, key: DerivedKey, till: Arc<TillSide>) -> Result<(), ConfigError> {
+    let failed = |reason: String| ConfigError::Listen {
+        address: address.to_owned(),
+        reason,
+    };
+    let runtime = tokio::runtime::Handle::try_current().map_err(|e| failed(e.to_string()))?;
+    let listener = std::net::TcpListener::bind(address).map_err(|e| failed(e.to_string()))?;
+    listener.set_nonblocking(true).map_err(|e| failed(e.to_string()))?;
+    let _guard = runtime.enter();
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| failed(e.to_string()))?;
+    runtime.spawn(device::serve(listener, key, till));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -177,6 +229,7 @@ mod tests {
                 key_version: 1,
                 passphrase: "throwaway".to_owned(),
                 sale_id: None,
+                listen: None,
             }),
             ..nexo
         };

@@ -99,6 +99,15 @@ fn device_settings_are_tested_before_they_are_saved() -> TestResult {
             "此設定被拒絕",
         ),
         (
+            "terminal.nexo",
+            "{ address = \"10.0.0.7:8443\", poiid = \"V400m-1\", root_certificate = \"/root.pem\", \
+             key_identifier = \"k\", key_version = 1, passphrase = \"p\", listen = \"0.0.0.0\" }"
+                .to_owned(),
+            2,
+            "needs a port",
+            "此設定被拒絕",
+        ),
+        (
             "printer.connection",
             format!("{{ kind = \"tcp\", address = \"127.0.0.1:{closed}\" }}"),
             6,

@@ -5,7 +5,8 @@
 //! ```text
 //! till-terminal-sim --tcp 127.0.0.1:20007 [--record FILE]
 //! OPENTILL_NEXO_PASSPHRASE=... till-terminal-sim --nexo 127.0.0.1:8443 --cert CHAIN.pem \
-//!     --key KEY.pem --poiid V400m-324688179 --key-id ID [--key-version 1] [--record FILE]
+//!     --key KEY.pem --poiid V400m-324688179 --key-id ID [--key-version 1] [--record FILE] \
+//!     [--notify TILL:PORT]    # send the till's [terminal.nexo] listen its Display/Input/Print
 //! till-terminal-sim --pty [--record FILE]        # prints "PTY /dev/pts/N" (Linux)
 //! till-terminal-sim --serial COM5 [--baud 9600] [--record FILE]   # a real serial port
 //! ```
@@ -88,6 +89,9 @@ async fn nexo(address: &str, record: Option<&std::path::Path>) -> Result<(), Str
     };
     let poiid = arg("--poiid").ok_or("--nexo needs --poiid")?;
     let sim = till_terminal::nexo::NexoSim::open(&key, &poiid, record).map_err(|e| e.to_string())?;
+    if let Some(till) = arg("--notify") {
+        sim.notify(&till);
+    }
     let acceptor = till_terminal::nexo::sim::acceptor(&chain, &key_pem).map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -24,6 +24,7 @@ use till_domain::{Approval, CardData as TillCard, Cvm, Decline, EntryMode, Money
 use super::NexoError;
 use super::codec::{decode, encode_secured};
 use super::crypto::{DerivedKey, SecurityKey};
+use super::device::Relay;
 use super::message::*;
 use super::transport::{Endpoint, HttpsLink};
 
@@ -71,6 +72,8 @@ pub struct NexoTerminal {
     key: DerivedKey,
     /// The payment whose answer is awaited: its ServiceID, for an Abort.
     in_flight: Mutex<Option<String>>,
+    /// Where the terminal's Display requests reach the payment in flight.
+    relay: Relay,
 }
 
 impl std::fmt::Debug for NexoTerminal {
@@ -204,7 +207,31 @@ impl NexoTerminal {
             key: DerivedKey::derive(&config.key),
             config,
             in_flight: Mutex::new(None),
+            relay: Relay::default(),
         })
+    }
+
+    /// The terminal's Display requests ([`super::device`]) show as the progress of the payment
+    /// in flight through this.
+    pub fn relay(&self) -> Relay {
+        self.relay.clone()
+    }
+
+    /// `work`, with every Display the terminal sends meanwhile handed to `progress`.
+    async fn relaying<T>(&self, progress: &dyn ProgressSink, work: impl std::future::Future<Output = T>) -> T {
+        let mut shown = self.relay.open();
+        tokio::pin!(work);
+        let out = loop {
+            tokio::select! {
+                out = &mut work => break out,
+                Some(step) = shown.recv() => progress.progress(step),
+            }
+        };
+        self.relay.close();
+        while let Ok(step) = shown.try_recv() {
+            progress.progress(step);
+        }
+        out
     }
 
     fn header(&self, category: MessageCategory, service_id: &str) -> MessageHeader {
@@ -432,8 +459,8 @@ impl NexoTerminal {
 impl PaymentTerminal for NexoTerminal {
     async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
         progress.progress(Progress::PresentCard);
-        self.payment(format!("P{}", req.trace), self.payment_request(req, None))
-            .await
+        let payment = self.payment(format!("P{}", req.trace), self.payment_request(req, None));
+        self.relaying(progress, payment).await
     }
 
     async fn void(
@@ -466,11 +493,11 @@ impl PaymentTerminal for NexoTerminal {
 
     async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
         progress.progress(Progress::PresentCard);
-        self.payment(
+        let payment = self.payment(
             format!("R{}", req.trace),
             self.payment_request(req, Some(PaymentType::Refund)),
-        )
-        .await
+        );
+        self.relaying(progress, payment).await
     }
 
     /// A payment the terminal completed is undone by a Reversal of its POI transaction; one

@@ -153,9 +153,9 @@ pub enum Response {
     TransactionStatusResponse(TransactionStatusResponse),
     ReconciliationResponse(ReconciliationResponse),
     DiagnosisResponse(DiagnosisResponse),
-    DisplayResponse(DeviceResponse),
-    PrintResponse(DeviceResponse),
-    InputResponse(DeviceResponse),
+    DisplayResponse(DisplayResponse),
+    PrintResponse(PrintResponse),
+    InputResponse(InputResponse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,15 +295,24 @@ pub struct OutputText {
 #[serde(rename_all = "PascalCase")]
 pub struct OutputContent {
     pub output_format: String,
+    /// A message the terminal names rather than spells (`OutputFormat` `MessageRef`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predefined_content: Option<PredefinedContent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_text: Vec<OutputText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PredefinedContent {
+    #[serde(rename = "ReferenceID")]
+    pub reference_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DisplayOutput {
     pub device: String,
-    pub info_qualifier: String,
+    pub info_qualify: String,
     pub output_content: OutputContent,
 }
 
@@ -331,7 +340,7 @@ pub struct PrintRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct InputData {
     pub device: String,
-    pub info_qualifier: String,
+    pub info_qualify: String,
     pub input_command: String,
 }
 
@@ -602,10 +611,52 @@ pub struct DiagnosisResponse {
     pub poi_status: Option<PoiStatus>,
 }
 
+/// The answer to a Display: one result per output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeviceResponse {
+pub struct DisplayResponse {
+    pub output_result: Vec<OutputResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OutputResult {
+    pub device: String,
+    pub info_qualify: String,
     pub response: ResponseStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrintResponse {
+    pub document_qualifier: String,
+    pub response: ResponseStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InputResponse {
+    pub input_result: InputResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_result: Option<OutputResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InputResult {
+    pub device: String,
+    pub info_qualify: String,
+    pub response: ResponseStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Input>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Input {
+    pub input_command: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_flag: Option<bool>,
 }
 
 impl TerminalApi {

@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod device;
 pub mod driver;
 pub mod message;
 pub mod sim;

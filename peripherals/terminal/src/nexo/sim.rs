@@ -39,6 +39,7 @@ use tokio_rustls::rustls;
 use super::NexoError;
 use super::codec::{decode, encode_plain, encode_secured};
 use super::crypto::{CryptoError, DerivedKey, SecurityKey};
+use super::device;
 use super::message::*;
 use super::transport::provider;
 
@@ -82,6 +83,20 @@ struct State {
     aborted: bool,
     counter: u64,
     file: Option<PathBuf>,
+    /// The till's device endpoint (`host:port`), when the terminal is set to notify it.
+    notify: Option<String>,
+    /// What the till answered to each device request.
+    device_answers: Vec<DeviceAnswer>,
+}
+
+/// The till's answer to a device request the simulator sent (`result` None: no answer, or
+/// refused at the HTTP level).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAnswer {
+    pub category: MessageCategory,
+    pub result: Option<ResultCode>,
+    /// An InputResponse's `ConfirmedFlag`.
+    pub confirmed: Option<bool>,
 }
 
 impl State {
@@ -191,6 +206,124 @@ impl NexoSim {
         lock(&self.state).bookings.clone()
     }
 
+    /// From now on, tell the till at `address` (`host:port`) what it is doing during a payment:
+    /// Display requests for its steps, and for a signature (52) an Input to confirm and a Print
+    /// of the signature slip ([`super::device`]).
+    pub fn notify(&self, address: &str) {
+        lock(&self.state).notify = Some(address.to_owned());
+    }
+
+    /// What the till answered to the device requests sent so far.
+    pub fn device_answers(&self) -> Vec<DeviceAnswer> {
+        lock(&self.state).device_answers.clone()
+    }
+
+    /// Sends the till one device request (when it is notified) and notes its answer.
+    async fn tell_till(&self, sale_id: &str, category: MessageCategory, body: Request) {
+        let Some(address) = lock(&self.state).notify.clone() else {
+            return;
+        };
+        let n = lock(&self.state).device_answers.len();
+        let message = TerminalApi::Request(SaleToPoiRequest {
+            message_header: MessageHeader {
+                protocol_version: Some("3.0".to_owned()),
+                message_class: MessageClass::Device,
+                message_category: category,
+                message_type: MessageType::Request,
+                service_id: Some(format!("D{n:09}")),
+                sale_id: sale_id.to_owned(),
+                poi_id: self.poi_id.clone(),
+            },
+            body,
+        });
+        let answer = device::post(&address, encode_secured(&message, &self.key), Duration::from_secs(10)).await;
+        let response = match answer {
+            Ok((200, bytes)) => match decode(&bytes, Some(&self.key)).map(|d| d.message) {
+                Ok(TerminalApi::Response(r)) => Some(r.body),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (result, confirmed) = match response {
+            Some(Response::DisplayResponse(d)) => (
+                d.output_result
+                    .iter()
+                    .map(|r| r.response.result)
+                    .max_by_key(|r| *r != ResultCode::Success),
+                None,
+            ),
+            Some(Response::PrintResponse(p)) => (Some(p.response.result), None),
+            Some(Response::InputResponse(i)) => (
+                Some(i.input_result.response.result),
+                i.input_result.input.and_then(|i| i.confirmed_flag),
+            ),
+            _ => (None, None),
+        };
+        lock(&self.state).device_answers.push(DeviceAnswer {
+            category,
+            result,
+            confirmed,
+        });
+    }
+
+    /// The cashier-display steps of a payment in `scenario`, then (signature) the confirmation
+    /// and the slip.
+    async fn tell_steps(&self, sale_id: &str, scenario: i64, masked_pan: &str) {
+        let display = |reference: &str| {
+            Request::DisplayRequest(DisplayRequest {
+                display_output: vec![DisplayOutput {
+                    device: "CashierDisplay".to_owned(),
+                    info_qualify: "Status".to_owned(),
+                    output_content: OutputContent {
+                        output_format: "MessageRef".to_owned(),
+                        predefined_content: Some(PredefinedContent {
+                            reference_id: reference.to_owned(),
+                        }),
+                        output_text: Vec::new(),
+                    },
+                }],
+            })
+        };
+        let steps: &[&str] = match scenario {
+            52 => &["InsertCard", "SignatureCapture"],
+            53 => &["Processing"],
+            _ => &["InsertCard", "PINEntry", "Processing"],
+        };
+        for step in steps {
+            self.tell_till(sale_id, MessageCategory::Display, display(step)).await;
+        }
+        if scenario != 52 {
+            return;
+        }
+        let input = Request::InputRequest(InputRequest {
+            display_output: None,
+            input_data: InputData {
+                device: "CashierKeyboard".to_owned(),
+                info_qualify: "Input".to_owned(),
+                input_command: "GetConfirmation".to_owned(),
+            },
+        });
+        self.tell_till(sale_id, MessageCategory::Input, input).await;
+        let text = |t: &str| OutputText { text: t.to_owned() };
+        let slip = Request::PrintRequest(PrintRequest {
+            print_output: PrintOutput {
+                document_qualifier: "CashierReceipt".to_owned(),
+                response_mode: "PrintEnd".to_owned(),
+                output_content: OutputContent {
+                    output_format: "Text".to_owned(),
+                    predefined_content: None,
+                    output_text: vec![
+                        text("CARDHOLDER SIGNATURE"),
+                        text(masked_pan),
+                        text(""),
+                        text("X______________________"),
+                    ],
+                },
+            },
+        });
+        self.tell_till(sale_id, MessageCategory::Print, slip).await;
+    }
+
     fn record(&self, op: Op) -> std::io::Result<()> {
         let mut st = lock(&self.state);
         if let Some(path) = &st.file {
@@ -282,14 +415,29 @@ impl NexoSim {
                     },
                 }),
             }),
-            Request::DisplayRequest(_) => Response::DisplayResponse(DeviceResponse {
+            Request::DisplayRequest(d) => Response::DisplayResponse(DisplayResponse {
+                output_result: d
+                    .display_output
+                    .iter()
+                    .map(|o| OutputResult {
+                        device: o.device.clone(),
+                        info_qualify: o.info_qualify.clone(),
+                        response: ResponseStatus::success(),
+                    })
+                    .collect(),
+            }),
+            Request::PrintRequest(p) => Response::PrintResponse(PrintResponse {
+                document_qualifier: p.print_output.document_qualifier,
                 response: ResponseStatus::success(),
             }),
-            Request::PrintRequest(_) => Response::PrintResponse(DeviceResponse {
-                response: ResponseStatus::success(),
-            }),
-            Request::InputRequest(_) => Response::InputResponse(DeviceResponse {
-                response: ResponseStatus::success(),
+            Request::InputRequest(i) => Response::InputResponse(InputResponse {
+                input_result: InputResult {
+                    device: i.input_data.device,
+                    info_qualify: i.input_data.info_qualify,
+                    response: ResponseStatus::failure(ErrorCondition::NotAllowed, None),
+                    input: None,
+                },
+                output_result: None,
             }),
             Request::EventNotification(_) => return Reply::Empty,
         };
@@ -433,6 +581,16 @@ impl NexoSim {
             _ => self.approval(&base, scenario),
         };
         let approved = finished.response.result == ResultCode::Success;
+        if approved {
+            let pan = finished
+                .payment_result
+                .as_ref()
+                .and_then(|r| r.payment_instrument_data.as_ref())
+                .and_then(|d| d.card_data.as_ref())
+                .and_then(|c| c.masked_pan.clone())
+                .unwrap_or_default();
+            self.tell_steps(&header.sale_id, scenario, &pan).await;
+        }
         let booking = Booking {
             kind,
             service_id: service_id.to_owned(),

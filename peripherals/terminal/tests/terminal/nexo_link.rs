@@ -238,3 +238,230 @@ async fn a_tip_is_sent_apart_and_authorized_with_the_amount() -> TestResult {
     assert!(matches!(outcome, Outcome::Declined(_)), "{outcome:?}");
     Ok(())
 }
+
+/// Progress as the cashier's screen would get it.
+#[derive(Default)]
+struct Shown(std::sync::Mutex<Vec<till_domain::ports::Progress>>);
+
+impl till_domain::ports::ProgressSink for Shown {
+    fn progress(&self, progress: till_domain::ports::Progress) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(progress);
+    }
+}
+
+/// A receipt printer that keeps what it is given.
+#[derive(Default)]
+struct Paper(std::sync::Mutex<Vec<till_domain::receipt::ReceiptDoc>>);
+
+#[async_trait::async_trait]
+impl till_domain::ports::ReceiptPrinter for Paper {
+    async fn status(&self) -> Result<till_domain::ports::PrinterStatus, DeviceError> {
+        Ok(Default::default())
+    }
+    async fn print(&self, doc: &till_domain::receipt::ReceiptDoc) -> Result<(), DeviceError> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(doc.clone());
+        Ok(())
+    }
+    async fn kick_drawer(&self) -> Result<(), DeviceError> {
+        Ok(())
+    }
+}
+
+impl Paper {
+    fn lines(&self) -> Vec<String> {
+        use till_domain::receipt::{Line, Text};
+        let docs = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        docs.iter()
+            .flat_map(|d| d.lines.iter())
+            .filter_map(|l| match l {
+                Line::Left { text: Text::Raw(t) } => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The till's device endpoint on a loopback port of its own, for `driver`, printing on `paper`.
+async fn till_endpoint(
+    driver: &NexoTerminal,
+    k: &till_terminal::nexo::SecurityKey,
+    paper: std::sync::Arc<Paper>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    use till_terminal::nexo::device::{TillSide, serve};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?.to_string();
+    let till = TillSide {
+        relay: driver.relay(),
+        printer: Some(paper),
+    };
+    let derived = till_terminal::nexo::DerivedKey::derive(k);
+    tokio::spawn(serve(listener, derived, std::sync::Arc::new(till)));
+    Ok(address)
+}
+
+/// The terminal's device requests during a payment: its Display steps reach the cashier as the
+/// payment's progress, its GetConfirmation is confirmed, its signature slip prints on the
+/// till's printer — and a sale with a PIN shows the PIN step, one without shows none.
+#[tokio::test]
+async fn the_terminals_display_input_and_print_requests_are_handled_by_the_till() -> TestResult {
+    use till_domain::ports::Progress;
+    use till_terminal::nexo::message::ResultCode;
+    let k = key("throwaway passphrase, device requests");
+    let terminal_sim = sim(&k, None)?;
+    let driver = NexoTerminal::new(serve(&pki(POIID)?, terminal_sim.clone(), k.clone()).await?)?;
+    let paper = std::sync::Arc::new(Paper::default());
+    let address = till_endpoint(&driver, &k, paper.clone()).await?;
+    terminal_sim.notify(&address);
+
+    let shown = Shown::default();
+    let outcome = driver.authorize(&request(31, 2000), &shown).await?;
+    assert!(matches!(outcome, Outcome::Approved(_)), "{outcome:?}");
+    let steps = shown.0.lock().map_err(|_| "lock")?.clone();
+    assert_eq!(
+        steps,
+        [
+            Progress::PresentCard,
+            Progress::InsertChip,
+            Progress::EnterPin,
+            Progress::Processing
+        ],
+        "the driver's first step, then the terminal's, in order"
+    );
+    assert!(paper.lines().is_empty(), "a PIN sale prints nothing of the terminal's");
+
+    let shown = Shown::default();
+    let outcome = driver.authorize(&request(32, 2052), &shown).await?;
+    let Outcome::Approved(approval) = outcome else {
+        return Err(format!("{outcome:?}").into());
+    };
+    let steps = shown.0.lock().map_err(|_| "lock")?.clone();
+    assert!(steps.contains(&Progress::SignatureRequired), "{steps:?}");
+    assert!(!steps.contains(&Progress::EnterPin), "{steps:?}");
+    let answers = terminal_sim.device_answers();
+    let input = answers
+        .iter()
+        .find(|a| a.category == MessageCategory::Input)
+        .ok_or("an Input was sent")?;
+    assert_eq!((input.result, input.confirmed), (Some(ResultCode::Success), Some(true)));
+    assert!(
+        answers.iter().all(|a| a.result == Some(ResultCode::Success)),
+        "every request answered Success: {answers:?}"
+    );
+    let slip = paper.lines();
+    assert_eq!(
+        slip.first().map(String::as_str),
+        Some("CARDHOLDER SIGNATURE"),
+        "{slip:?}"
+    );
+    let masked = approval.card.as_ref().map(|c| c.masked_pan.clone()).ok_or("a card")?;
+    assert!(
+        slip.iter()
+            .any(|l| l.ends_with(&masked[masked.len() - 4..]) && l.contains('*')),
+        "the slip shows the masked card number only: {slip:?}"
+    );
+    Ok(())
+}
+
+/// Only a message sealed with the shared key is acted on: a plain PrintRequest, or one sealed
+/// with another key, posted to the till's endpoint is refused (HTTP 403) and prints nothing.
+#[tokio::test]
+async fn a_device_request_not_sealed_with_the_terminals_key_is_refused_and_prints_nothing() -> TestResult {
+    use till_terminal::nexo::message::*;
+    use till_terminal::nexo::{DerivedKey, TerminalApi, device, encode_plain, encode_secured};
+    let k = key("throwaway passphrase, endpoint");
+    let terminal_sim = sim(&k, None)?;
+    let driver = NexoTerminal::new(serve(&pki(POIID)?, terminal_sim, k.clone()).await?)?;
+    let paper = std::sync::Arc::new(Paper::default());
+    let address = till_endpoint(&driver, &k, paper.clone()).await?;
+    let print = TerminalApi::Request(SaleToPoiRequest {
+        message_header: MessageHeader {
+            protocol_version: Some("3.0".to_owned()),
+            message_class: MessageClass::Device,
+            message_category: MessageCategory::Print,
+            message_type: MessageType::Request,
+            service_id: Some("D1".to_owned()),
+            sale_id: "opentill-test".to_owned(),
+            poi_id: POIID.to_owned(),
+        },
+        body: Request::PrintRequest(PrintRequest {
+            print_output: PrintOutput {
+                document_qualifier: "CashierReceipt".to_owned(),
+                response_mode: "PrintEnd".to_owned(),
+                output_content: OutputContent {
+                    output_format: "Text".to_owned(),
+                    predefined_content: None,
+                    output_text: vec![OutputText {
+                        text: "PAY TO MALLORY".to_owned(),
+                    }],
+                },
+            },
+        }),
+    });
+    let other = DerivedKey::derive(&key("another shop's passphrase"));
+    for (what, body) in [
+        ("plain", encode_plain(&print)),
+        ("another key", encode_secured(&print, &other)),
+        ("not JSON", b"{\"SaleToPOIRequest\": [".to_vec()),
+    ] {
+        let (status, answer) = device::post(&address, body, Duration::from_secs(10)).await?;
+        assert_eq!(status, 403, "{what}");
+        assert!(answer.is_empty(), "{what}: no answer body");
+    }
+    assert!(paper.lines().is_empty(), "nothing printed");
+    // The same request sealed with the terminal's key is printed.
+    let sealed = encode_secured(&print, &DerivedKey::derive(&k));
+    let (status, _) = device::post(&address, sealed, Duration::from_secs(10)).await?;
+    assert_eq!(status, 200);
+    assert_eq!(paper.lines(), ["PAY TO MALLORY"]);
+    Ok(())
+}
+
+/// `[terminal.nexo] listen` from till.toml: the endpoint is bound when the terminal is opened
+/// (a port already in use is refused then, naming it, not at the first sale) and served.
+#[tokio::test]
+async fn the_configured_endpoint_is_bound_at_open_and_a_busy_port_is_refused() -> TestResult {
+    use till_terminal::config::{ConfigError, NexoSettings};
+    use till_terminal::{TerminalConfig, TerminalKind};
+    let dir = till_testkit::TempDir::new("nexo-listen");
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, pki(POIID)?.root_pem)?;
+    let busy = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let busy_address = busy.local_addr()?.to_string();
+    let config = |listen: &str| TerminalConfig {
+        kind: TerminalKind::Nexo,
+        nexo: Some(NexoSettings {
+            address: "127.0.0.1:8443".to_owned(),
+            poiid: POIID.to_owned(),
+            certificate_name: None,
+            root_certificate: root.clone(),
+            key_identifier: "opentill-test".to_owned(),
+            key_version: 1,
+            passphrase: "throwaway passphrase, listen".to_owned(),
+            sale_id: None,
+            listen: Some(listen.to_owned()),
+        }),
+        ..TerminalConfig::default()
+    };
+    let paper = std::sync::Arc::new(Paper::default());
+    let refused = config(&busy_address).open_with(344, paper.clone()).err();
+    let Some(ConfigError::Listen { address, .. }) = &refused else {
+        return Err(format!("a busy port must be refused: {refused:?}").into());
+    };
+    assert_eq!(address, &busy_address);
+    assert!(refused.as_ref().is_some_and(|e| e.to_string().contains(&busy_address)));
+    drop(busy);
+
+    // A free port: bound now, and answering (a plain message is refused, as any stranger's).
+    let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.to_string();
+    let opened = config(&free).open_with(344, paper).map_err(|e| e.to_string())?;
+    assert!(opened.is_some());
+    let (status, _) = till_terminal::nexo::device::post(&free, b"{}".to_vec(), Duration::from_secs(10)).await?;
+    assert_eq!(status, 403);
+    Ok(())
+}

@@ -239,6 +239,95 @@ fn the_adyen_models_read_our_messages_unchanged() -> TestResult {
             }),
         ),
     ]);
+    // The device requests a terminal sends the till, and the till's answers.
+    let content = |format: &str, reference: Option<&str>, lines: &[&str]| OutputContent {
+        output_format: format.to_owned(),
+        predefined_content: reference.map(|r| PredefinedContent {
+            reference_id: r.to_owned(),
+        }),
+        output_text: lines.iter().map(|t| OutputText { text: (*t).to_owned() }).collect(),
+    };
+    let device = |category, kind| MessageHeader {
+        message_class: MessageClass::Device,
+        ..header(category, kind)
+    };
+    let from_terminal = |category, body| {
+        TerminalApi::Request(SaleToPoiRequest {
+            message_header: device(category, MessageType::Request),
+            body,
+        })
+    };
+    let to_terminal = |category, body| {
+        TerminalApi::Response(SaleToPoiResponse {
+            message_header: device(category, MessageType::Response),
+            body,
+        })
+    };
+    ours.extend([
+        from_terminal(
+            MessageCategory::Display,
+            Request::DisplayRequest(DisplayRequest {
+                display_output: vec![DisplayOutput {
+                    device: "CashierDisplay".to_owned(),
+                    info_qualify: "Status".to_owned(),
+                    output_content: content("MessageRef", Some("PINEntry"), &[]),
+                }],
+            }),
+        ),
+        from_terminal(
+            MessageCategory::Print,
+            Request::PrintRequest(PrintRequest {
+                print_output: PrintOutput {
+                    document_qualifier: "CashierReceipt".to_owned(),
+                    response_mode: "PrintEnd".to_owned(),
+                    output_content: content("Text", None, &["CARDHOLDER SIGNATURE", "X____"]),
+                },
+            }),
+        ),
+        from_terminal(
+            MessageCategory::Input,
+            Request::InputRequest(InputRequest {
+                display_output: None,
+                input_data: InputData {
+                    device: "CashierKeyboard".to_owned(),
+                    info_qualify: "Input".to_owned(),
+                    input_command: "GetConfirmation".to_owned(),
+                },
+            }),
+        ),
+        to_terminal(
+            MessageCategory::Input,
+            Response::InputResponse(InputResponse {
+                input_result: InputResult {
+                    device: "CashierKeyboard".to_owned(),
+                    info_qualify: "Input".to_owned(),
+                    response: ResponseStatus::success(),
+                    input: Some(Input {
+                        input_command: "GetConfirmation".to_owned(),
+                        confirmed_flag: Some(true),
+                    }),
+                },
+                output_result: None,
+            }),
+        ),
+        to_terminal(
+            MessageCategory::Print,
+            Response::PrintResponse(PrintResponse {
+                document_qualifier: "CashierReceipt".to_owned(),
+                response: ResponseStatus::success(),
+            }),
+        ),
+        to_terminal(
+            MessageCategory::Display,
+            Response::DisplayResponse(DisplayResponse {
+                output_result: vec![OutputResult {
+                    device: "CashierDisplay".to_owned(),
+                    info_qualify: "Status".to_owned(),
+                    response: ResponseStatus::success(),
+                }],
+            }),
+        ),
+    ]);
     let input: Vec<Value> = ours
         .iter()
         .map(|m| Ok(json!({"op": "model", "message": serde_json::from_slice::<Value>(&encode_plain(m))?})))
