@@ -5,6 +5,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod dist;
 mod windows;
 
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
@@ -353,10 +354,16 @@ fn test(args: &[String]) -> Result<(), String> {
     let wine = windows::prepare()?;
     let bin = wine.bin.to_string_lossy().into_owned();
     let prefix = wine.prefix.to_string_lossy().into_owned();
+    // The packages (installers/tests): made from the programs this run builds, with the tools
+    // that make and check them.
+    ensure(dist::PACKAGES)?;
+    let programs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug");
+    let programs = programs.to_string_lossy().into_owned();
     let env = [
         env[0],
         ("OPENTILL_WINE_BIN", bin.as_str()),
         ("WINEPREFIX", prefix.as_str()),
+        ("OPENTILL_DIST_BIN", programs.as_str()),
     ];
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
 }
@@ -563,6 +570,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("host") => host(&args[1..]),
+        Some("dist") => dist::dist(&args[1..]),
         Some("windows") => windows::build(args.iter().any(|a| a == "--all"))
             .and_then(|dir| {
                 eprintln!("xtask: Windows binaries in {}", dir.display());
@@ -576,7 +584,7 @@ fn main() -> ExitCode {
                 );
             }),
         _ => Err(
-            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all]"
+            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all] | dist [--unsigned] [--linux|--windows]"
                 .to_owned(),
         ),
     };

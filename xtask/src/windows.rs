@@ -75,8 +75,15 @@ fn cross_cargo(args: &[&str]) -> Result<(), String> {
 /// run (Wine has no WebView2) and which cost most of the build: `cargo xtask windows --all`
 /// and the installers build them.
 pub fn build(all: bool) -> Result<PathBuf, String> {
+    build_profile(all, false)
+}
+
+/// [`build`] in the dev or the release profile (`cargo xtask dist`).
+pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
     crate::ensure(PACKAGES)?;
-    cross_cargo(&[
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    let cross = |args: &[&str]| cross_cargo(&[profile, args].concat());
+    cross(&[
         "-p",
         "till-cli",
         "--bin",
@@ -89,11 +96,12 @@ pub fn build(all: bool) -> Result<PathBuf, String> {
         "till-terminal-sim",
     ])?;
     if all {
-        cross_cargo(&["-p", "till-display", "--features", "screen", "--bin", "till-display"])?;
+        cross(&["-p", "till-display", "--features", "screen", "--bin", "till-display"])?;
         windows_icon()?;
-        cross_cargo(&["-p", "opentill-app", "--bin", "opentill"])?;
+        cross(&["-p", "opentill-app", "--bin", "opentill"])?;
     }
-    Ok(root().join("target/windows").join(TARGET).join("debug"))
+    let dir = if release { "release" } else { "debug" };
+    Ok(root().join("target/windows").join(TARGET).join(dir))
 }
 
 /// tauri-build embeds `src-tauri/icons/icon.ico` in a Windows build's resources; it is made

@@ -1,0 +1,142 @@
+//! `cargo xtask dist [--unsigned] [--linux|--windows]`: the release packages in `target/dist`,
+//! with a `SHA256SUMS` over them. The release builds, then (opentill-installers):
+//!
+//! - `opentill_<v>_amd64.deb`, and `apt/` — a signed apt repository serving it (publish the
+//!   folder as it is; its `opentill-archive-keyring.gpg` is the key shops install);
+//! - `opentill-<v>-1.x86_64.rpm`, signed with rpmsign;
+//! - `OpenTill-Setup-<v>.exe`, the NSIS installer, every program in it and itself
+//!   Authenticode-signed.
+//!
+//! Keys come from the environment of whoever signs, never from the repository:
+//!
+//! | variable | what |
+//! |---|---|
+//! | `OPENTILL_GPG_KEY` | the GnuPG key (id, fingerprint or user id) that signs the apt repository and the .rpm; `GNUPGHOME` as gpg reads it |
+//! | `OPENTILL_APT_URL` | where the apt repository will be published: the .deb then ships the apt source naming it, so apt updates the till |
+//! | `OPENTILL_SIGN_CERTS` | the Authenticode certificate chain (PEM or SPC) |
+//! | `OPENTILL_SIGN_KEY` | its private key file — or, with `OPENTILL_SIGN_PKCS11_MODULE`, the key's `pkcs11:` URI on a token |
+//! | `OPENTILL_SIGN_PASSWORD_FILE` | a file holding the key file's passphrase, if it has one |
+//!
+//! `--unsigned` makes the same packages without any signature (to try them out; never publish).
+
+use opentill_installers::linux::{self, Compression};
+use opentill_installers::{Authenticode, Gpg, checksums, windows as nsis};
+use std::path::{Path, PathBuf};
+
+/// Debian packages the packaging tools come from.
+pub const PACKAGES: &[&str] = &["nsis", "rpm", "apt-utils", "osslsigncode", "gnupg", "binutils"];
+
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The GnuPG key to sign with, if any; `required` makes its absence an error.
+fn gpg(required: bool) -> Result<Option<Gpg>, String> {
+    match env("OPENTILL_GPG_KEY") {
+        Some(key) => Ok(Some(Gpg {
+            home: env("GNUPGHOME").map(PathBuf::from),
+            key,
+        })),
+        None if required => Err("set OPENTILL_GPG_KEY to the release GnuPG key (or pass --unsigned)".to_owned()),
+        None => Ok(None),
+    }
+}
+
+/// The Authenticode identity, if any; `required` makes its absence an error.
+fn authenticode(required: bool) -> Result<Option<Authenticode>, String> {
+    let certs = env("OPENTILL_SIGN_CERTS").map(PathBuf::from);
+    let key = env("OPENTILL_SIGN_KEY");
+    Ok(match (certs, key, env("OPENTILL_SIGN_PKCS11_MODULE")) {
+        (Some(certs), Some(key_uri), Some(module)) => Some(Authenticode::Pkcs11 {
+            module: module.into(),
+            key_uri,
+            certs,
+        }),
+        (Some(certs), Some(key), None) => Some(Authenticode::Files {
+            certs,
+            key: key.into(),
+            password_file: env("OPENTILL_SIGN_PASSWORD_FILE").map(PathBuf::from),
+        }),
+        _ if required => {
+            return Err(
+                "set OPENTILL_SIGN_CERTS and OPENTILL_SIGN_KEY (a key file, or a pkcs11: URI with \
+                 OPENTILL_SIGN_PKCS11_MODULE) for Authenticode (or pass --unsigned)"
+                    .to_owned(),
+            );
+        }
+        _ => None,
+    })
+}
+
+pub fn dist(args: &[String]) -> Result<(), String> {
+    let unsigned = args.iter().any(|a| a == "--unsigned");
+    let only_linux = args.iter().any(|a| a == "--linux");
+    let only_windows = args.iter().any(|a| a == "--windows");
+    crate::ensure(PACKAGES)?;
+    // Keys first: a missing one fails in a second, not after the builds.
+    let gpg = gpg(!unsigned && !only_windows)?;
+    let sign = authenticode(!unsigned && !only_linux)?;
+    let out = root().join("target/dist");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut made = Vec::new();
+    if !only_windows {
+        crate::ensure_packages()?;
+        crate::build_ui()?;
+        crate::cargo(
+            &[
+                "build",
+                "--release",
+                "-p",
+                "opentill-app",
+                "--bin",
+                "opentill",
+                "-p",
+                "till-cli",
+                "--bin",
+                "till",
+                "-p",
+                "till-display",
+                "--bin",
+                "till-display",
+                "-p",
+                "till-terminal",
+                "--bin",
+                "till-terminal-sim",
+            ],
+            &[],
+        )?;
+        let bin = root().join("target/release");
+        let stage = out.join("stage");
+        let keyring = gpg.as_ref().map(|g| g.export(false)).transpose()?;
+        let url = env("OPENTILL_APT_URL");
+        linux::stage(&bin, &stage, keyring.as_deref(), url.as_deref())?;
+        let deb = linux::deb(&stage, &out, Compression::Release)?;
+        made.push(linux::rpm(&stage, &out, gpg.as_ref(), Compression::Release)?);
+        if let Some(g) = &gpg {
+            let repo = linux::apt_repository(std::slice::from_ref(&deb), &out.join("apt"), g)?;
+            made.push(repo.join("dists/stable/InRelease"));
+            made.push(repo.join("opentill-archive-keyring.gpg"));
+        }
+        made.push(deb);
+        let _ = std::fs::remove_dir_all(&stage);
+    }
+    if !only_linux {
+        let bin = crate::windows::build_profile(true, true)?;
+        made.push(nsis::installer(&bin, &nsis::FILES, &out, sign.as_ref())?);
+    }
+    let sums = checksums(&out, &made)?;
+    for f in made.iter().chain([&sums]) {
+        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        eprintln!("xtask: {:>12} bytes  {}", size, f.display());
+    }
+    if unsigned {
+        eprintln!("xtask: UNSIGNED packages, to try out only: never publish them");
+    }
+    Ok(())
+}
