@@ -107,10 +107,31 @@ pub enum Compression {
 
 /// The `.deb` of `stage`, written into `out`.
 pub fn deb(stage: &Path, out: &Path, compression: Compression) -> Result<PathBuf> {
+    deb_version(stage, out, VERSION, compression)
+}
+
+/// The packages `opentill` depends on (its control file's `Depends`), for a root that must have
+/// them at hand.
+pub fn depends() -> Result<Vec<String>> {
+    let control =
+        std::fs::read_to_string(templates().join("debian/control")).map_err(|e| format!("debian/control: {e}"))?;
+    let line = control
+        .lines()
+        .find_map(|l| l.strip_prefix("Depends:"))
+        .ok_or("debian/control has no Depends")?;
+    Ok(line
+        .split(',')
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .collect())
+}
+
+/// [`deb`] carrying another package version (an upgrade's N+1 in the tests).
+pub fn deb_version(stage: &Path, out: &Path, version: &str, compression: Compression) -> Result<PathBuf> {
     let t = templates();
     let control = std::fs::read_to_string(t.join("debian/control"))
         .map_err(|e| format!("debian/control: {e}"))?
-        .replace("@VERSION@", VERSION)
+        .replace("@VERSION@", version)
         .replace("@INSTALLED_KB@", &size_kib(stage)?.to_string());
     let meta = stage.join("DEBIAN");
     write_file(&meta.join("control"), control.as_bytes(), 0o644)?;
@@ -123,7 +144,7 @@ pub fn deb(stage: &Path, out: &Path, compression: Compression) -> Result<PathBuf
         )?;
     }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let file = out.join(format!("opentill_{VERSION}_amd64.deb"));
+    let file = out.join(format!("opentill_{version}_amd64.deb"));
     let level: &[&str] = match compression {
         Compression::Release => &["-Zxz", "-z9"],
         Compression::Fast => &["-Zgzip", "-z1"],

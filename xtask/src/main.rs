@@ -359,11 +359,13 @@ fn test(args: &[String]) -> Result<(), String> {
     ensure(dist::PACKAGES)?;
     let programs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug");
     let programs = programs.to_string_lossy().into_owned();
+    let debian_root = dist::debian_root()?.to_string_lossy().into_owned();
     let env = [
         env[0],
         ("OPENTILL_WINE_BIN", bin.as_str()),
         ("WINEPREFIX", prefix.as_str()),
         ("OPENTILL_DIST_BIN", programs.as_str()),
+        ("OPENTILL_DEBIAN_ROOT", debian_root.as_str()),
     ];
     test_summarised(&["test", "--workspace", "--no-fail-fast"], &env)
 }
@@ -571,6 +573,12 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("host") => host(&args[1..]),
         Some("dist") => dist::dist(&args[1..]),
+        Some("debian-root") => dist::debian_root().map(|root| {
+            eprintln!(
+                "xtask: to run the install tests alone: OPENTILL_DIST_BIN=target/debug OPENTILL_DEBIAN_ROOT={} cargo test -p opentill-installers",
+                root.display()
+            );
+        }),
         Some("windows") => windows::build(args.iter().any(|a| a == "--all"))
             .and_then(|dir| {
                 eprintln!("xtask: Windows binaries in {}", dir.display());
@@ -584,7 +592,7 @@ fn main() -> ExitCode {
                 );
             }),
         _ => Err(
-            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all] | dist [--unsigned] [--linux|--windows]"
+            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all] | dist [--unsigned] [--linux|--windows] | debian-root"
                 .to_owned(),
         ),
     };

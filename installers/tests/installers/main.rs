@@ -4,6 +4,7 @@
 //! signed with keys made up here, then checked by the tools that install them: apt, rpm,
 //! osslsigncode, and the installer itself under Wine.
 
+mod debian_root;
 mod linux;
 mod support;
 mod windows;
