@@ -98,3 +98,16 @@ decline-nexo-wrong-key = The terminal does not hold the till's key identifier or
 decline-nexo-hmac = The terminal found the till's message altered (HMAC mismatch). Nothing was charged.
 decline-nexo-setup = The terminal connection is not set up correctly (crypto or TLS settings). Nothing was charged.
 error-bad-setting = This setting was refused and nothing was changed: { $input }.
+
+# S0: the setup wizard's fields
+error-bad-setup-shop-name = The shop name must be 1 to 48 characters on one line: “{ $input }”.
+error-bad-setup-address = The address must be 1 to 96 characters on one line: “{ $input }”.
+error-bad-setup-merchant-id = The merchant id is 1 to 15 letters or digits: “{ $input }”.
+error-bad-setup-terminal-id = The terminal id is 1 to 8 letters or digits: “{ $input }”.
+error-bad-setup-till-id = The till id is 1 to 16 letters, digits or dashes: “{ $input }”.
+error-bad-setup-currency = “{ $input }” is not a currency this till knows.
+error-bad-setup-paper = “{ $input }” is not a paper width. Use 58mm or 80mm.
+error-bad-setup-printer-address = Give the printer’s address (host:port): “{ $input }”.
+error-bad-setup-printer-path = Choose the printer’s port: “{ $input }”.
+error-bad-setup-terminal-path = Choose the PIN pad’s port: “{ $input }”.
+error-bad-setup-terminal-address = Give the PIN pad’s address (host:port): “{ $input }”.

@@ -94,3 +94,16 @@ decline-nexo-wrong-key = 终端没有收银机所用的密钥标识或版本。�
 decline-nexo-hmac = 终端发现收银机的消息被篡改（HMAC 不符）。没有扣款。
 decline-nexo-setup = 终端连接设置不正确（加密或 TLS 设置）。没有扣款。
 error-bad-setting = 此设置被拒绝，配置文件未作任何更改：{ $input }。
+
+# S0: the setup wizard's fields
+error-bad-setup-shop-name = 商店名称须为一行 1 至 48 个字符：“{ $input }”。
+error-bad-setup-address = 地址须为一行 1 至 96 个字符：“{ $input }”。
+error-bad-setup-merchant-id = 商户号为 1 至 15 个字母或数字：“{ $input }”。
+error-bad-setup-terminal-id = 终端号为 1 至 8 个字母或数字：“{ $input }”。
+error-bad-setup-till-id = 收银机编号为 1 至 16 个字母、数字或连字符：“{ $input }”。
+error-bad-setup-currency = “{ $input }”不是此收银机支持的货币。
+error-bad-setup-paper = “{ $input }”不是纸张宽度，请用 58mm 或 80mm。
+error-bad-setup-printer-address = 请输入打印机地址（主机:端口）：“{ $input }”。
+error-bad-setup-printer-path = 请选择打印机的端口：“{ $input }”。
+error-bad-setup-terminal-path = 请选择密码键盘的端口：“{ $input }”。
+error-bad-setup-terminal-address = 请输入密码键盘地址（主机:端口）：“{ $input }”。

@@ -94,3 +94,16 @@ decline-nexo-wrong-key = 終端機沒有收銀機所用的金鑰識別碼或版�
 decline-nexo-hmac = 終端機發現收銀機的訊息被更改（HMAC 不符）。沒有扣款。
 decline-nexo-setup = 終端機連線設定不正確（加密或 TLS 設定）。沒有扣款。
 error-bad-setting = 此設定被拒絕，設定檔未作任何更改：{ $input }。
+
+# S0: the setup wizard's fields
+error-bad-setup-shop-name = 商店名稱須為一行 1 至 48 個字元：「{ $input }」。
+error-bad-setup-address = 地址須為一行 1 至 96 個字元：「{ $input }」。
+error-bad-setup-merchant-id = 商戶編號為 1 至 15 個字母或數字：「{ $input }」。
+error-bad-setup-terminal-id = 終端機編號為 1 至 8 個字母或數字：「{ $input }」。
+error-bad-setup-till-id = 收銀機編號為 1 至 16 個字母、數字或連字號：「{ $input }」。
+error-bad-setup-currency = 「{ $input }」不是此收銀機支援的貨幣。
+error-bad-setup-paper = 「{ $input }」不是紙張寬度，請用 58mm 或 80mm。
+error-bad-setup-printer-address = 請輸入打印機位址（主機:連接埠）：「{ $input }」。
+error-bad-setup-printer-path = 請選擇打印機的連接埠：「{ $input }」。
+error-bad-setup-terminal-path = 請選擇密碼鍵盤的連接埠：「{ $input }」。
+error-bad-setup-terminal-address = 請輸入密碼鍵盤位址（主機:連接埠）：「{ $input }」。

@@ -191,6 +191,7 @@ fn run_once(subject: &Subject, display: &Display, work: &Path) -> Result<Run, Er
         .env("NO_AT_BRIDGE", "1")
         .env("OPENTILL_BENCH_READY", "1")
         .env("TILL_DATA_DIR", &data)
+        .env("OPENTILL_DEMO", "1")
         .env("TILL_LANG", "en")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

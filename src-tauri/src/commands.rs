@@ -6,9 +6,59 @@ use std::sync::Arc;
 use tauri::State;
 
 use crate::dto::{self, Res};
+use crate::setup;
 use crate::shell::Shell;
 
 type S<'a> = State<'a, Arc<Shell>>;
+
+// ---- S0: the first start ---------------------------------------------------------------
+
+/// Whether the wizard is on (no till is open yet).
+#[tauri::command]
+pub fn setup_needed(app: tauri::AppHandle) -> bool {
+    use tauri::Manager;
+    app.try_state::<Arc<Shell>>().is_none()
+}
+
+#[tauri::command]
+pub fn setup_ports() -> setup::PortsOut {
+    setup::ports()
+}
+
+#[tauri::command]
+pub async fn setup_test(pending: State<'_, Arc<setup::Pending>>, input: setup::SetupIn, device: String) -> Res<()> {
+    setup::test(&pending.dir, &input, &device).await
+}
+
+/// Writes the till's settings (or, without answers, makes the demo till), opens the till and
+/// sets the first operator's PIN.
+#[tauri::command]
+pub async fn setup_finish(
+    app: tauri::AppHandle,
+    pending: State<'_, Arc<setup::Pending>>,
+    input: Option<setup::SetupIn>,
+) -> Res<dto::AppInfo> {
+    let pending = pending.inner().clone();
+    let first = match &input {
+        Some(form) => Some(setup::finish(&pending.dir, form).await?),
+        None => {
+            setup::demo(&pending.dir)?;
+            None
+        }
+    };
+    let lang = match &input {
+        Some(form) => Some(dto::lang(&form.lang)?),
+        None => pending.lang,
+    };
+    let ui = crate::events::Ui::new(app.clone());
+    let shell = Shell::open(ui, &pending.dir, lang, pending.customer_display).await?;
+    if let (Some((default_pin, change)), Some(form)) = (&first, &input) {
+        shell.first_operator(default_pin, &form.pin, change)?;
+    }
+    let info = shell.info();
+    crate::start(&app, shell);
+    Ok(info)
+}
 
 #[tauri::command]
 pub fn app_info(shell: S<'_>) -> dto::AppInfo {

@@ -26,6 +26,7 @@ mod devices;
 mod dto;
 mod events;
 mod preview;
+mod setup;
 mod shell;
 
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ struct Args {
     lang: Option<Lang>,
     fullscreen: bool,
     customer_display: bool,
+    /// A new data folder becomes the demo till instead of opening the setup wizard.
+    demo: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -49,6 +52,7 @@ fn parse_args() -> anyhow::Result<Args> {
         lang: std::env::var("TILL_LANG").ok().and_then(|t| Lang::from_tag(&t)),
         fullscreen: std::env::var("OPENTILL_FULLSCREEN").is_ok_and(|v| v == "1"),
         customer_display: std::env::var("OPENTILL_CUSTOMER_DISPLAY").is_ok_and(|v| v == "1"),
+        demo: std::env::var("OPENTILL_DEMO").is_ok_and(|v| v == "1"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -61,8 +65,11 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--fullscreen" => args.fullscreen = true,
             "--customer-display" => args.customer_display = true,
+            "--demo" => args.demo = true,
             "--help" | "-h" => {
-                println!("opentill [--data-dir DIR] [--lang en|zh-Hant|zh-Hans] [--fullscreen] [--customer-display]");
+                println!(
+                    "opentill [--data-dir DIR] [--lang en|zh-Hant|zh-Hans] [--fullscreen] [--customer-display] [--demo]"
+                );
                 std::process::exit(0);
             }
             other => return Err(anyhow!("unknown argument {other:?} (try --help)")),
@@ -86,20 +93,36 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
+/// The till is open: the screens may call it, and its status and sync run.
+pub fn start(app: &tauri::AppHandle, shell: shell::Shell) {
+    app.manage(Arc::new(shell));
+    let stop = app.state::<tokio::sync::watch::Sender<bool>>().subscribe();
+    events::spawn_status(app.clone());
+    events::spawn_sync(app.clone(), stop);
+}
+
 fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     tauri::Builder::default()
         .setup(move |app| {
-            let ui = events::Ui::new(app.handle().clone());
-            let shell = tauri::async_runtime::block_on(shell::Shell::open(ui, &dir, args.lang, args.customer_display))
-                .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
-            app.manage(Arc::new(shell));
-            let (stop, stop_rx) = tokio::sync::watch::channel(false);
             // The uploader runs until the app ends; its sender lives as long as the app.
+            let (stop, _) = tokio::sync::watch::channel(false);
             app.manage(stop);
-            events::spawn_status(app.handle().clone());
-            events::spawn_sync(app.handle().clone(), stop_rx);
+            if setup::needed(&dir) && !args.demo {
+                // A new till: the wizard first (setup.rs); the till opens when it finishes.
+                app.manage(Arc::new(setup::Pending {
+                    dir: dir.clone(),
+                    lang: args.lang,
+                    customer_display: args.customer_display,
+                }));
+            } else {
+                let ui = events::Ui::new(app.handle().clone());
+                let shell =
+                    tauri::async_runtime::block_on(shell::Shell::open(ui, &dir, args.lang, args.customer_display))
+                        .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+                start(app.handle(), shell);
+            }
             if args.fullscreen
                 && let Some(w) = app.get_webview_window("main")
             {
@@ -108,6 +131,10 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::setup_needed,
+            commands::setup_ports,
+            commands::setup_test,
+            commands::setup_finish,
             commands::app_info,
             commands::status,
             commands::login,

@@ -90,7 +90,23 @@ impl Shell {
         )
     }
 
-    // ---- S1–S3 ---------------------------------------------------------------------------
+    // ---- S0–S3 ---------------------------------------------------------------------------
+
+    /// After the setup wizard: operator 1's PIN set from the serial number's default, and the
+    /// new settings journaled by operator 1 (who set the till up).
+    pub fn first_operator(
+        &self,
+        default_pin: &str,
+        pin: &str,
+        change: &till_devices::settings::SettingChange,
+    ) -> Res<()> {
+        let till = self.till();
+        till.change_pin("1", default_pin, pin)?;
+        till.login("1", pin)?;
+        let recorded = till.record_setting(&change.key, change.from.clone(), change.to.clone());
+        till.logout();
+        Ok(recorded?)
+    }
 
     pub fn login(&self, c: dto::CredentialsIn) -> Res<dto::SessionOut> {
         Ok((&self.till().login(&c.operator, &c.pin)?).into())

@@ -92,6 +92,35 @@ export type Status = {
 };
 export type DeviceTest = { device: string; ok: boolean; message_id: string; detail: string };
 export type Credentials = { operator: string; pin: string };
+export type SerialPort = {
+  path: string;
+  kind: string;
+  vid: string | null;
+  pid: string | null;
+  manufacturer: string | null;
+  product: string | null;
+};
+export type SetupPorts = { serial_ports: SerialPort[]; usb_printers: string[]; currencies: string[] };
+export type SetupIn = {
+  lang: string;
+  shop_name: string;
+  address: string;
+  merchant_id: string;
+  terminal_id: string;
+  till_id: string;
+  currency: string;
+  paper: string;
+  pin: string;
+  terminal:
+    | { kind: "simulator" }
+    | { kind: "zvt-serial"; path: string; baud: number }
+    | { kind: "zvt-tcp"; address: string };
+  printer:
+    | { kind: "virtual" }
+    | { kind: "tcp"; address: string }
+    | { kind: "usb"; path: string }
+    | { kind: "serial"; path: string; baud: number };
+};
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
 /** A rejection that is not the till's own error (IPC failure): shown as such, never hidden. */
@@ -112,6 +141,10 @@ export function isTillError(e: unknown): e is TillError {
 }
 
 export const api = {
+  setupNeeded: () => call<boolean>("setup_needed"),
+  setupPorts: () => call<SetupPorts>("setup_ports"),
+  setupTest: (input: SetupIn, device: string) => call<void>("setup_test", { input, device }),
+  setupFinish: (input: SetupIn | null) => call<AppInfo>("setup_finish", { input }),
   appInfo: () => call<AppInfo>("app_info"),
   status: () => call<Status>("status"),
   login: (operator: string, pin: string) => call<Session>("login", { operator, pin }),

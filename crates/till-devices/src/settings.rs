@@ -143,6 +143,27 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
 
 /// Whether `kept` (after the typed parse) holds `new`: equal, or for a table every key of `new`
 /// with what it holds (the parse adds defaults, e.g. a serial printer's baud).
+/// A whole new till.toml (the setup wizard's), checked as [`check`] checks one key: every part
+/// parses into the till's own types, a named device exists, addresses are addresses, the PIN
+/// pad's kind has what it needs. Journaled as `key` with the file (secrets masked) as its value.
+pub fn check_whole(key: &str, table: toml::Table) -> Result<SettingChange, TillError> {
+    let refuse = |why: String| refused(key, "(till.toml)", why);
+    typed_round_trip(&table).map_err(refuse)?;
+    devices_exist(&table).map_err(refuse)?;
+    addresses_valid(&table).map_err(refuse)?;
+    terminal_usable(&table).map_err(refuse)?;
+    let text = toml::to_string_pretty(&table).map_err(|e| TillError::Config(e.to_string()))?;
+    let mut shown = toml::Value::Table(table.clone());
+    mask_all(&mut shown);
+    Ok(SettingChange {
+        key: key.to_owned(),
+        from: None,
+        to: toml::to_string(&shown).map_err(|e| TillError::Config(e.to_string()))?,
+        table,
+        text,
+    })
+}
+
 fn holds(kept: &toml::Value, new: &toml::Value) -> bool {
     match (kept, new) {
         (toml::Value::Table(k), toml::Value::Table(n)) => {
@@ -294,10 +315,23 @@ pub async fn probe(
     columns: usize,
     wait: std::time::Duration,
 ) -> Result<(), TillError> {
-    use till_domain::ports::DeviceError;
     let Some(device) = device_of(&change.key) else {
         return Ok(());
     };
+    probe_device(dir, change, device, currency_numeric, columns, wait).await
+}
+
+/// [`probe`] of one device (`terminal` or `printer`) of a checked file, whatever its key (the
+/// setup wizard's whole file names both).
+pub async fn probe_device(
+    dir: &Path,
+    change: &SettingChange,
+    device: &'static str,
+    currency_numeric: u16,
+    columns: usize,
+    wait: std::time::Duration,
+) -> Result<(), TillError> {
+    use till_domain::ports::DeviceError;
     let section = change
         .table
         .get(device)

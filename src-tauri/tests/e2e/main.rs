@@ -7,5 +7,6 @@ mod flows_qr;
 mod flows_screens;
 mod flows_session;
 mod flows_support;
+mod setup;
 mod smoke;
 mod support;

@@ -150,6 +150,8 @@ pub struct Launch {
     pub data_dir: Option<PathBuf>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// A new data folder opens the setup wizard (as on a shop's first start), not the demo.
+    pub setup: bool,
 }
 
 impl Launch {
@@ -159,7 +161,14 @@ impl Launch {
             data_dir: None,
             args: Vec::new(),
             env: Vec::new(),
+            setup: false,
         }
+    }
+
+    /// Start as a shop's new till does: the setup wizard.
+    pub fn first_start(mut self) -> Launch {
+        self.setup = true;
+        self
     }
 
     /// Use this data folder (kept after the test) instead of a fresh temporary one.
@@ -239,6 +248,8 @@ impl Driver {
                 // No session bus here: without this GTK waits for the accessibility bus.
                 .env("NO_AT_BRIDGE", "1")
                 .env("TILL_DATA_DIR", data_dir)
+                // A fresh folder is the demo till, unless the test is about the setup wizard.
+                .env("OPENTILL_DEMO", if launch.setup { "0" } else { "1" })
                 .stdin(Stdio::null())
                 .stdout(log_file.try_clone()?)
                 .stderr(log_file);
