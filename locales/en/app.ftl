@@ -176,3 +176,5 @@ app-setup-no-usb-printers = No USB printer found
 app-setup-test = Test
 app-setup-testing = Testing…
 app-setup-test-ok = It answered: ready.
+app-start-failed = The till could not be opened
+app-start-failed-explain = Nothing was changed. Close this window, deal with the cause above, and start OpenTill again.

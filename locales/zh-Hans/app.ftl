@@ -173,3 +173,5 @@ app-setup-no-usb-printers = 未找到 USB 打印机
 app-setup-test = 测试
 app-setup-testing = 测试中…
 app-setup-test-ok = 已响应：就绪。
+app-start-failed = 无法打开收银机
+app-start-failed-explain = 没有做任何更改。请关闭此窗口，处理上述原因后再启动 OpenTill。

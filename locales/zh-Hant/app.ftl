@@ -173,3 +173,5 @@ app-setup-no-usb-printers = 找不到 USB 打印機
 app-setup-test = 測試
 app-setup-testing = 測試中…
 app-setup-test-ok = 已回應：就緒。
+app-start-failed = 無法開啟收銀機
+app-start-failed-explain = 沒有作任何更改。請關閉此視窗，處理上述原因後再啟動 OpenTill。

@@ -13,11 +13,24 @@ type S<'a> = State<'a, Arc<Shell>>;
 
 // ---- S0: the first start ---------------------------------------------------------------
 
-/// Whether the wizard is on (no till is open yet).
+/// Whether the wizard is on (a new till, not open yet).
 #[tauri::command]
 pub fn setup_needed(app: tauri::AppHandle) -> bool {
     use tauri::Manager;
-    app.try_state::<Arc<Shell>>().is_none()
+    app.try_state::<Arc<setup::Pending>>().is_some() && app.try_state::<Arc<Shell>>().is_none()
+}
+
+/// The language to greet in before the till is open.
+#[tauri::command]
+pub fn start_lang(lang: State<'_, crate::StartLang>) -> String {
+    lang.0.tag().to_owned()
+}
+
+/// Why the till could not be opened at start, if it could not.
+#[tauri::command]
+pub fn start_error(app: tauri::AppHandle) -> Option<dto::Error> {
+    use tauri::Manager;
+    app.try_state::<crate::StartFailure>().map(|f| f.0.clone())
 }
 
 #[tauri::command]

@@ -93,6 +93,49 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
+/// The language of the screens shown before the till is open (the wizard, a start failure).
+#[derive(Debug)]
+pub struct StartLang(pub Lang);
+
+/// Why the till could not be opened: the window shows it (`start_error`).
+#[derive(Debug)]
+pub struct StartFailure(pub dto::Error);
+
+/// Opens the till; while another process still holds its journal (the previous run of the app
+/// ending after a crash or a kill, or the till command finishing), waits for it up to
+/// `OPENTILL_OPEN_WAIT_MS` (15 s) before giving up.
+async fn open_waiting(
+    ui: events::Ui,
+    dir: &std::path::Path,
+    lang: Option<Lang>,
+    customer_display: bool,
+) -> Result<shell::Shell, till::TillError> {
+    let wait = std::env::var("OPENTILL_OPEN_WAIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15_000u64);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait);
+    let journal = dir.join("journal.sqlite");
+    let mut said = false;
+    // Claimed first, before any device is opened: a retry never opens a device twice.
+    let _hold = loop {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Err(till::TillError::Config(format!("{}: {e}", dir.display())));
+        }
+        match till_journal::hold(&journal) {
+            Ok(hold) => break hold,
+            Err(till_journal::JournalError::InUse { .. }) if std::time::Instant::now() < deadline => {
+                if !std::mem::replace(&mut said, true) {
+                    eprintln!("opentill: the journal in {} is in use; waiting for it", dir.display());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    shell::Shell::open(ui, dir, lang, customer_display).await
+}
+
 /// The till is open: the screens may call it, and its status and sync run.
 pub fn start(app: &tauri::AppHandle, shell: shell::Shell) {
     app.manage(Arc::new(shell));
@@ -109,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             // The uploader runs until the app ends; its sender lives as long as the app.
             let (stop, _) = tokio::sync::watch::channel(false);
             app.manage(stop);
+            app.manage(StartLang(shell::start_lang(&dir, args.lang)));
             if setup::needed(&dir) && !args.demo {
                 // A new till: the wizard first (setup.rs); the till opens when it finishes.
                 app.manage(Arc::new(setup::Pending {
@@ -118,10 +162,14 @@ fn main() -> anyhow::Result<()> {
                 }));
             } else {
                 let ui = events::Ui::new(app.handle().clone());
-                let shell =
-                    tauri::async_runtime::block_on(shell::Shell::open(ui, &dir, args.lang, args.customer_display))
-                        .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
-                start(app.handle(), shell);
+                match tauri::async_runtime::block_on(open_waiting(ui, &dir, args.lang, args.customer_display)) {
+                    Ok(shell) => start(app.handle(), shell),
+                    // The window says why, in the operator's language, instead of the app dying.
+                    Err(e) => {
+                        eprintln!("opentill: {}: {e}", dir.display());
+                        app.manage(StartFailure(e.into()));
+                    }
+                }
             }
             if args.fullscreen
                 && let Some(w) = app.get_webview_window("main")
@@ -132,6 +180,8 @@ fn main() -> anyhow::Result<()> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::setup_needed,
+            commands::start_error,
+            commands::start_lang,
             commands::setup_ports,
             commands::setup_test,
             commands::setup_finish,

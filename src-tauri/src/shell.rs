@@ -44,19 +44,25 @@ fn saved_lang(dir: &Path) -> Option<Lang> {
         .and_then(|t| Lang::from_tag(t.trim()))
 }
 
+/// The language the app starts in: asked for (`--lang`), else the one chosen on this till last
+/// time, else the machine's (`LC_ALL`, `LANG`).
+pub fn start_lang(dir: &Path, asked: Option<Lang>) -> Lang {
+    asked.or_else(|| saved_lang(dir)).unwrap_or_else(|| {
+        std::env::var("LC_ALL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| std::env::var("LANG").ok())
+            .map_or(Lang::En, |v| Lang::negotiate(&v))
+    })
+}
+
 impl Shell {
     /// Opens the till in `dir` with its devices and resolves what was left unfinished (T8).
     pub async fn open(ui: Ui, dir: &Path, lang: Option<Lang>, customer_display: bool) -> Result<Shell, TillError> {
         let config = till::store::load_or_create_config(dir)?;
         let devices = assemble(dir, &config, &ui, customer_display).await?;
         let mut opts = TillOptions::new(config);
-        opts.lang = lang.or_else(|| saved_lang(dir)).unwrap_or_else(|| {
-            std::env::var("LC_ALL")
-                .ok()
-                .filter(|v| !v.is_empty())
-                .or_else(|| std::env::var("LANG").ok())
-                .map_or(Lang::En, |v| Lang::negotiate(&v))
-        });
+        opts.lang = start_lang(dir, lang);
         opts.progress = Arc::new(UiProgress(ui.clone()));
         // Real gateways are asked every second or two; the customer needs a moment anyway.
         opts.qr_poll_interval = Duration::from_millis(1500);

@@ -142,6 +142,8 @@ export function isTillError(e: unknown): e is TillError {
 
 export const api = {
   setupNeeded: () => call<boolean>("setup_needed"),
+  startError: () => call<TillError | null>("start_error"),
+  startLang: () => call<string>("start_lang"),
   setupPorts: () => call<SetupPorts>("setup_ports"),
   setupTest: (input: SetupIn, device: string) => call<void>("setup_test", { input, device }),
   setupFinish: (input: SetupIn | null) => call<AppInfo>("setup_finish", { input }),

@@ -101,6 +101,21 @@ fn chain_hash(prev: &[u8], seq: u64, at: &str, kind: &str, body: &str) -> [u8; 3
     h.finalize().into()
 }
 
+/// This process's claim on a journal file without opening it: while it is held, no other
+/// process can open the journal, and this process's own [`Journal::open`] shares it. The app
+/// takes it first, waiting while another process (its previous run, ending) still holds it, so
+/// that nothing else is started twice.
+#[derive(Debug, Clone)]
+pub struct Hold {
+    _owner: std::sync::Arc<owner::Ownership>,
+}
+
+/// Claims the journal at `path` for this process (see [`Hold`]); [`JournalError::InUse`] while
+/// another process has it.
+pub fn hold(path: &Path) -> Result<Hold> {
+    owner::own(path).map(|owner| Hold { _owner: owner })
+}
+
 #[derive(Debug)]
 pub struct Journal {
     conn: Connection,

@@ -9,4 +9,5 @@ mod flows_session;
 mod flows_support;
 mod setup;
 mod smoke;
+mod start;
 mod support;

@@ -152,6 +152,8 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// A new data folder opens the setup wizard (as on a shop's first start), not the demo.
     pub setup: bool,
+    /// Where the log of the driver and the app (its stderr) goes, when a test reads it.
+    pub log: Option<PathBuf>,
 }
 
 impl Launch {
@@ -162,7 +164,14 @@ impl Launch {
             args: Vec::new(),
             env: Vec::new(),
             setup: false,
+            log: None,
         }
+    }
+
+    /// Log to `path` (the test watches the app's stderr there).
+    pub fn log_to(mut self, path: impl Into<PathBuf>) -> Launch {
+        self.log = Some(path.into());
+        self
     }
 
     /// Start as a shop's new till does: the setup wizard.
@@ -402,7 +411,10 @@ impl App {
 
     pub fn launch_with(launch: Launch) -> Result<App, Error> {
         let turn = Turn::take()?;
-        let work = Work::new()?;
+        let mut work = Work::new()?;
+        if let Some(log) = &launch.log {
+            work.log = log.clone();
+        }
         let data_dir = match &launch.data_dir {
             Some(d) => d.clone(),
             None => work.dir.join("data"),
