@@ -213,35 +213,22 @@ pub fn apt_repository(debs: &[PathBuf], out: &Path, gpg: &Gpg) -> Result<PathBuf
         "apt-ftparchive release",
     )?;
     write_file(&dist.join("Release"), &release, 0o644)?;
-    run(
-        gpg.command()
-            .args([
-                "--local-user",
-                &gpg.key,
-                "--digest-algo",
-                "SHA512",
-                "--clearsign",
-                "--output",
-            ])
-            .arg(dist.join("InRelease"))
-            .arg(dist.join("Release")),
-        "gpg --clearsign Release",
-    )?;
-    run(
-        gpg.command()
-            .args([
-                "--local-user",
-                &gpg.key,
-                "--digest-algo",
-                "SHA512",
-                "--armor",
-                "--detach-sign",
-                "--output",
-            ])
-            .arg(dist.join("Release.gpg"))
-            .arg(dist.join("Release")),
-        "gpg --detach-sign Release",
-    )?;
+    // InRelease (the Release text clear-signed) and Release.gpg (a detached signature), as
+    // apt reads one or the other.
+    for (name, mode) in [
+        ("InRelease", &["--clearsign"][..]),
+        ("Release.gpg", &["--armor", "--detach-sign"][..]),
+    ] {
+        run(
+            gpg.command()
+                .args(["--local-user", &gpg.key, "--digest-algo", "SHA512"])
+                .args(mode)
+                .arg("--output")
+                .arg(dist.join(name))
+                .arg(dist.join("Release")),
+            &format!("gpg: signing {name}"),
+        )?;
+    }
     write_file(&out.join("opentill-archive-keyring.gpg"), &gpg.export(false)?, 0o644)?;
     // The same key armoured, for `rpm --import` and for people who check by hand.
     write_file(&out.join("opentill-release.asc"), &gpg.export(true)?, 0o644)?;

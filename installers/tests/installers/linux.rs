@@ -74,6 +74,19 @@ impl Apt {
     }
 }
 
+/// The packages' files laid out under `dir/stage`, with `key` as the repository's and an apt
+/// source naming a repository URL.
+fn staged(bin: &Path, dir: &Path, key: &ThrowawayGpg) -> Result<PathBuf, String> {
+    let stage = dir.join("stage");
+    linux::stage(
+        bin,
+        &stage,
+        Some(&key.gpg.export(false)?),
+        Some("https://apt.opentill.invalid"),
+    )?;
+    Ok(stage)
+}
+
 fn both(o: &Output) -> String {
     format!(
         "{}{}",
@@ -90,13 +103,7 @@ fn apt_verifies_the_signed_repository_and_refuses_an_altered_release() -> TestRe
     let Some(bin) = linux_bin() else { return Ok(()) };
     let dir = till_testkit::TempDir::new("dist-apt");
     let key = ThrowawayGpg::new("apt")?;
-    let stage = dir.path().join("stage");
-    linux::stage(
-        &bin,
-        &stage,
-        Some(&key.gpg.export(false)?),
-        Some("https://apt.opentill.invalid"),
-    )?;
+    let stage = staged(&bin, dir.path(), &key)?;
     let deb = linux::deb(&stage, &dir.path().join("out"), Compression::Fast)?;
     assert!(
         !stage.join("DEBIAN").exists(),
@@ -191,13 +198,7 @@ fn rpm_verifies_the_signed_rpm_and_refuses_a_flipped_byte() -> TestResult {
     let Some(bin) = linux_bin() else { return Ok(()) };
     let dir = till_testkit::TempDir::new("dist-rpm");
     let key = ThrowawayGpg::new("rpm")?;
-    let stage = dir.path().join("stage");
-    linux::stage(
-        &bin,
-        &stage,
-        Some(&key.gpg.export(false)?),
-        Some("https://apt.opentill.invalid"),
-    )?;
+    let stage = staged(&bin, dir.path(), &key)?;
     let rpm = linux::rpm(&stage, &dir.path().join("out"), Some(&key.gpg), Compression::Fast)?;
     let db = dir.path().join("rpmdb");
     std::fs::create_dir_all(&db)?;

@@ -216,29 +216,7 @@ pub async fn post(address: &str, body: Vec<u8>, timeout: Duration) -> Result<(u1
         let tcp = tokio::net::TcpStream::connect(address)
             .await
             .map_err(|e| NexoError::Connect(format!("{address}: {e}")))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .map_err(|e| NexoError::Connect(e.to_string()))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let request = hyper::Request::post("/nexo")
-            .header(hyper::header::HOST, address)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| NexoError::Connect(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| NexoError::LineLost(e.to_string()))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| NexoError::LineLost(e.to_string()))?
-            .to_bytes();
-        Ok((status, bytes.to_vec()))
+        super::transport::post_on(tcp, address, body).await
     };
     tokio::time::timeout(timeout, exchange)
         .await

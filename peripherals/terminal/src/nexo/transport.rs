@@ -113,36 +113,44 @@ impl HttpsLink {
                     .and_then(|r| certificate_error(r, &name))
                     .unwrap_or_else(|| NexoError::Connect(format!("TLS: {e}")))
             })?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        let (status, bytes) = tokio::time::timeout(timeout, post_on(tls, &self.host, body))
             .await
-            .map_err(|e| NexoError::Connect(e.to_string()))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let request = hyper::Request::post("/nexo")
-            .header(hyper::header::HOST, &self.host)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| NexoError::Connect(e.to_string()))?;
-        let exchange = async {
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| NexoError::LineLost(e.to_string()))?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| NexoError::LineLost(e.to_string()))?
-                .to_bytes();
-            if status != 200 {
-                return Err(NexoError::Http(status));
-            }
-            Ok(bytes.to_vec())
-        };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .map_err(|_| NexoError::Timeout)?
+            .map_err(|_| NexoError::Timeout)??;
+        if status != 200 {
+            return Err(NexoError::Http(status));
+        }
+        Ok(bytes)
     }
+}
+
+/// One `POST /nexo` on an open connection (TLS to a terminal, or plain to a till's device
+/// endpoint): the answer's HTTP status and body. A failure before the request is written is
+/// [`NexoError::Connect`]; after it, [`NexoError::LineLost`].
+pub(crate) async fn post_on<I>(io: I, host: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), NexoError>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| NexoError::Connect(e.to_string()))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let request = hyper::Request::post("/nexo")
+        .header(hyper::header::HOST, host)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| NexoError::Connect(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| NexoError::LineLost(e.to_string()))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| NexoError::LineLost(e.to_string()))?
+        .to_bytes();
+    Ok((status, bytes.to_vec()))
 }
