@@ -15,19 +15,23 @@
 //!   record, and the journal stays byte-for-byte unchanged by a refused command.
 
 mod auth;
+mod fill;
 mod owner;
+mod projection;
 mod schema;
 
 pub use auth::AuthStore;
+pub use fill::fill_for_benchmark;
+use projection::*;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction as SqlTxn, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use thiserror::Error;
 use till_domain::{
-    Batch, BatchNo, BatchStatus, BatchTotals, Blocks, Currency, DomainError, Event, EventBody, Money, Operator,
-    PaymentMeans, Tally, TraceNo, Transaction, TxnEvent, TxnId, TxnKind,
+    Batch, BatchNo, BatchTotals, Blocks, Currency, DomainError, Event, EventBody, Operator, PaymentMeans, Tally,
+    TraceNo, Transaction, TxnId,
 };
 
 /// Why a journal operation failed.
@@ -459,266 +463,11 @@ impl Journal {
     }
 }
 
-fn head(conn: &Connection) -> Result<(u64, [u8; 32])> {
-    let row: Option<(i64, Vec<u8>)> = conn
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    Ok(match row {
-        Some((seq, hash)) => {
-            let mut h = [0u8; 32];
-            if hash.len() == 32 {
-                h.copy_from_slice(&hash);
-            }
-            (seq as u64, h)
-        }
-        None => (0, GENESIS),
-    })
-}
-
-fn load_txn(conn: &Connection, id: &TxnId) -> Result<Option<Transaction>> {
-    let body: Option<String> = conn
-        .prepare_cached("SELECT body FROM txns WHERE id = ?1")?
-        .query_row([&id.0], |r| r.get(0))
-        .optional()?;
-    body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
-}
-
-fn load_operator(conn: &Connection, id: &str) -> Result<Option<Operator>> {
-    let body: Option<String> = conn
-        .prepare_cached("SELECT body FROM operators WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    body.map(|b| Ok(serde_json::from_str(&b)?)).transpose()
-}
-
-fn get_state<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
-    let v: Option<String> = conn
-        .prepare_cached("SELECT value FROM state WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?;
-    v.map(|s| Ok(serde_json::from_str(&s)?)).transpose()
-}
-
-fn set_state<T: serde::Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![key, serde_json::to_string(value)?])?;
-    Ok(())
-}
-
-fn save_txn(conn: &SqlTxn<'_>, t: &Transaction) -> Result<()> {
-    let card = t.approval.as_ref().and_then(|a| a.card.as_ref());
-    conn.prepare_cached(
-        "INSERT INTO txns (id, batch, trace, kind, means, status, total_minor, last4, auth_code, started_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT(id) DO UPDATE SET status = excluded.status, last4 = excluded.last4,
-           auth_code = excluded.auth_code, body = excluded.body",
-    )?
-    .execute(params![
-        t.id.0,
-        i64::from(t.batch.0),
-        i64::from(t.trace.value()),
-        t.kind.id(),
-        t.means.id(),
-        t.status.id(),
-        t.total().minor,
-        card.map(|c| c.last4.as_str()),
-        t.approval.as_ref().and_then(|a| a.auth_code.as_deref()),
-        ts(t.started_at),
-        serde_json::to_string(t)?,
-    ])?;
-    Ok(())
-}
-
-fn save_batch(conn: &SqlTxn<'_>, b: &Batch) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO batches (no, status, body) VALUES (?1, ?2, ?3)
-         ON CONFLICT(no) DO UPDATE SET status = excluded.status, body = excluded.body",
-    )?
-    .execute(params![
-        i64::from(b.no.0),
-        format!("{:?}", b.status),
-        serde_json::to_string(b)?
-    ])?;
-    Ok(())
-}
-
-/// Folds one event into the materialised tables: the only writer of those tables, used both by
-/// `commit` and by `verify`'s replay.
-fn project(conn: &SqlTxn<'_>, at: DateTime<Utc>, body: &EventBody) -> Result<()> {
-    match body {
-        EventBody::Txn {
-            id,
-            event: TxnEvent::Started { txn },
-        } => {
-            if load_txn(conn, id)?.is_some() || &txn.id != id {
-                return Err(DomainError::IllegalTransition {
-                    what: "start".into(),
-                    state: "exists".into(),
-                }
-                .into());
-            }
-            save_txn(conn, txn)?;
-        }
-        EventBody::Txn { id, event: e } => {
-            let mut t = load_txn(conn, id)?.ok_or_else(|| DomainError::UnknownTrace { trace: id.0.clone() })?;
-            t.apply(e, at)?;
-            save_txn(conn, &t)?;
-        }
-        EventBody::BatchOpened { batch } => {
-            save_batch(
-                conn,
-                &Batch {
-                    no: *batch,
-                    status: BatchStatus::Open,
-                    opened_at: at,
-                    settled_at: None,
-                },
-            )?;
-        }
-        EventBody::SettlementStarted { batch } | EventBody::Settled { batch, .. } => {
-            let stored: String = conn
-                .prepare_cached("SELECT body FROM batches WHERE no = ?1")?
-                .query_row([i64::from(batch.0)], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| DomainError::IllegalTransition {
-                    what: "settle".into(),
-                    state: "no batch".into(),
-                })?;
-            let mut b: Batch = serde_json::from_str(&stored)?;
-            if matches!(body, EventBody::Settled { .. }) {
-                b.status = BatchStatus::Settled;
-                b.settled_at = Some(at);
-            } else {
-                b.status = BatchStatus::Settling;
-            }
-            save_batch(conn, &b)?;
-        }
-        EventBody::Operator { event: e } => {
-            let id = e.operator_id().to_owned();
-            match e.apply(load_operator(conn, &id)?) {
-                Some(op) => {
-                    conn.prepare_cached(
-                        "INSERT INTO operators (id, body) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-                    )?
-                    .execute(params![id, serde_json::to_string(&op)?])?;
-                }
-                None => {
-                    conn.prepare_cached("DELETE FROM operators WHERE id = ?1")?
-                        .execute([&id])?;
-                }
-            }
-        }
-        EventBody::Blocks { blocks } => set_state(conn, "blocks", blocks)?,
-        // Nothing to materialise: till.toml holds the setting, the event is its history.
-        EventBody::Setting { .. } => {}
-    }
-    Ok(())
-}
-
-/// Generated history for benchmarks and tests: `count` approved sales spread over `batches`
-/// batches, committed `chunk` events per SQLite transaction through the normal commit path.
-pub fn fill_for_benchmark(journal: &mut Journal, count: u64, batches: u32, start: DateTime<Utc>) -> Result<()> {
-    use till_domain::{Approval, CardData, Cvm, EntryMode};
-    let per_batch = count.div_ceil(u64::from(batches.max(1)));
-    let mut events = Vec::with_capacity(20_000);
-    let mut trace = journal.last_trace()?.unwrap_or(TraceNo::FIRST);
-    let first_batch = journal.current_batch()?.map_or(1, |b| b.no.0 + 1);
-    for i in 0..count {
-        let batch = BatchNo(first_batch + (i / per_batch) as u32);
-        let at = start + chrono::Duration::seconds(i as i64 * 7);
-        if i % per_batch == 0 {
-            if batch.0 > first_batch {
-                events.push(Event {
-                    at,
-                    body: EventBody::Settled {
-                        batch: BatchNo(batch.0 - 1),
-                        till: Box::new(BatchTotals::empty(BatchNo(batch.0 - 1), Currency::Hkd)),
-                        terminal: None,
-                    },
-                });
-            }
-            events.push(Event {
-                at,
-                body: EventBody::BatchOpened { batch },
-            });
-        }
-        trace = trace.next();
-        let minor = 100 + (i as i64 * 7919) % 200_000;
-        let pan = format!("4{:015}", i * 104_729 % 1_000_000_000_000_000);
-        let (masked_pan, last4) = CardData::mask(&pan);
-        let id = TxnId(format!("bench-{i:08}"));
-        let means = PaymentMeans::ALL[(i % 6) as usize];
-        let txn = Transaction {
-            id: id.clone(),
-            kind: TxnKind::Sale,
-            means,
-            amount: Money::new(minor, Currency::Hkd),
-            tip: Money::zero(Currency::Hkd),
-            trace,
-            batch,
-            original: None,
-            operator: "1".into(),
-            qr_scheme: None,
-            started_at: at,
-            updated_at: at,
-            status: till_domain::TxnStatus::Pending,
-            approval: None,
-            decline: None,
-            refunded: Money::zero(Currency::Hkd),
-            voided_by: None,
-            resolution: None,
-            signature: None,
-        };
-        let card = (means == PaymentMeans::Card).then(|| CardData {
-            masked_pan,
-            last4,
-            scheme: "VISA".into(),
-            entry_mode: EntryMode::Chip,
-            aid: Some("A0000000031010".into()),
-            app_label: Some("VISA CREDIT".into()),
-            cryptogram: None,
-            cvm: Cvm::PinVerified,
-        });
-        let approval = Approval {
-            auth_code: Some(format!("{:06}", (i * 31) % 1_000_000)),
-            reference: None,
-            card,
-            ..Approval::default()
-        };
-        events.push(Event {
-            at,
-            body: EventBody::Txn {
-                id: id.clone(),
-                event: TxnEvent::Started { txn: Box::new(txn) },
-            },
-        });
-        events.push(Event {
-            at,
-            body: EventBody::Txn {
-                id,
-                event: TxnEvent::Approved {
-                    approval,
-                    resolution: None,
-                },
-            },
-        });
-        if events.len() >= 20_000 {
-            journal.commit(&events)?;
-            events.clear();
-        }
-    }
-    journal.commit(&events)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use till_domain::TxnEvent;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0)
