@@ -67,6 +67,9 @@ pub fn spawn_status(app: AppHandle) {
         let mut last: Option<Status> = None;
         loop {
             let shell = app.state::<Arc<Shell>>().inner().clone();
+            // S2: an idle session, or one from before the daily re-login window, ends on screen
+            // (the status below then has no operator, and the UI asks for the PIN).
+            shell.till().end_session_if_due();
             if tick.is_multiple_of(TERMINAL_EVERY) && !shell.till().is_busy() {
                 terminal = shell.terminal_state().await;
                 printer = shell.printer_state().await;

@@ -56,6 +56,23 @@ export function App({ initial }: { initial: AppInfo }) {
     };
   }, []);
 
+  // S2: the till ended the session on its own (idle timeout, the daily re-login window). The
+  // PIN is asked for again; the amount being typed stays for after the login.
+  const lastOperator = useRef<string | null>(null);
+  useEffect(() => {
+    const before = lastOperator.current;
+    lastOperator.current = status?.operator ?? null;
+    const ended = before !== null && status !== null && status.operator === null;
+    const atWork = !["recovery", "login", "pin-change", "working", "qr-scan", "qr-merchant"].includes(
+      screenRef.current.name,
+    );
+    if (ended && session !== null && atWork) {
+      setSession(null);
+      setError(null);
+      setScreen({ name: "login", notice: { code: "session-expired", message_id: "error-session-expired", args: {} } });
+    }
+  }, [status]);
+
   const go = (s: Screen) => {
     setError(null);
     setScreen(s);

@@ -89,6 +89,24 @@ impl Till {
         Ok(())
     }
 
+    /// S2 on screen: ends the logged-in session once it is idle past the timeout or the daily
+    /// re-login window has begun since login, as the next action would — but never while a
+    /// transaction is under way (it finishes; the next action asks). Whether it ended one.
+    pub fn end_session_if_due(&self) -> bool {
+        if self.is_busy() {
+            return false;
+        }
+        let now = self.now();
+        let mut guard = lock(&self.session);
+        let due = guard
+            .as_ref()
+            .is_some_and(|s| s.check(now, &self.config.session, self.config.offset()).is_err());
+        if due {
+            *guard = None;
+        }
+        due
+    }
+
     /// The logged-in session, if it may do `action` (S2, S3).
     pub(crate) fn authorize(&self, action: Action) -> Result<Session> {
         let now = self.now();

@@ -97,3 +97,25 @@ fn the_sale_screen_switches_to_traditional_then_simplified_chinese() -> TestResu
     }
     Ok(())
 }
+
+/// S2 on screen: a till idle past its timeout (1 minute here) asks for the PIN again by
+/// itself, saying why; the amount that was being typed is still there after the login.
+#[test]
+fn an_idle_till_asks_for_the_pin_again_and_keeps_the_open_sale() -> TestResult {
+    let dir = crate::support::temp_dir("idle")?;
+    let mut config = till_domain::TillConfig::demo();
+    config.session.idle_timeout_minutes = 1;
+    std::fs::write(dir.join("till.toml"), toml::to_string_pretty(&config)?)?;
+    let app = logged_in(Launch::new(Size::XGA).data_dir(&dir))?;
+    amount(&app, "42.00")?;
+    // Nothing is touched: within a minute and a second or two, the till locks.
+    app.wait_attribute("[data-testid=app]", "data-screen", "login")?;
+    app.wait_attribute("[data-testid=login-error]", "data-code", "session-expired")?;
+    app.screenshot("session-idle-locked")?;
+    app.type_into("[data-testid=login-operator]", "1")?;
+    app.type_into("[data-testid=login-pin]", &format!("{PIN}{}", key::ENTER))?;
+    app.wait_attribute("[data-testid=app]", "data-screen", "sale")?;
+    let shown = content(&app, "[data-testid=sale-amount-value]")?;
+    assert!(shown.contains("42.00"), "the open sale's amount is kept: {shown}");
+    Ok(())
+}

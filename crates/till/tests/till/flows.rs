@@ -560,6 +560,21 @@ async fn s2_idle_timeout_and_restart_window_ask_for_the_pin_again() -> TestResul
     Err("the session survived the daily restart window".into())
 }
 
+/// S2 on screen (the app asks every second): a session idle past the timeout ends by itself,
+/// with nothing else done; a fresh one does not.
+#[tokio::test]
+async fn s2_an_idle_session_ends_without_an_action() -> TestResult {
+    let r = rig();
+    r.clock.advance(chrono::Duration::minutes(29));
+    assert!(!r.till.end_session_if_due(), "29 minutes idle: still logged in");
+    assert!(r.till.session().is_some());
+    r.clock.advance(chrono::Duration::minutes(2));
+    assert!(r.till.end_session_if_due(), "31 minutes idle: ended");
+    assert!(r.till.session().is_none());
+    assert!(!r.till.end_session_if_due(), "nothing left to end");
+    Ok(())
+}
+
 #[tokio::test]
 async fn s3_cashier_cannot_settle_or_manage() -> TestResult {
     let r = rig();
