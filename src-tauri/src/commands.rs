@@ -51,6 +51,10 @@ pub async fn setup_finish(
     pending: State<'_, Arc<setup::Pending>>,
     input: Option<setup::SetupIn>,
 ) -> Res<dto::AppInfo> {
+    use tauri::Manager;
+    if app.try_state::<Arc<Shell>>().is_some() {
+        return Err(till::TillError::Config(format!("{}: this till is already set up", pending.dir.display())).into());
+    }
     let pending = pending.inner().clone();
     let first = match &input {
         Some(form) => Some(setup::finish(&pending.dir, form).await?),
