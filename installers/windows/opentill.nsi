@@ -68,7 +68,7 @@ Function WebView2
   ReadRegStr $0 HKCU "Software\Microsoft\EdgeUpdate\Clients\${WEBVIEW2}" "pv"
   StrCmp $0 "" 0 present
   DetailPrint "Fetching Microsoft Edge WebView2 (the cashier app's web view)..."
-  nsExec::ExecToLog 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "Invoke-WebRequest -UseBasicParsing -Uri https://go.microsoft.com/fwlink/p/?LinkId=2124703 -OutFile $\"$TEMP\MicrosoftEdgeWebview2Setup.exe$\""'
+  nsExec::ExecToLog `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command "Invoke-WebRequest -UseBasicParsing -Uri 'https://go.microsoft.com/fwlink/p/?LinkId=2124703' -OutFile '$TEMP\MicrosoftEdgeWebview2Setup.exe'"`
   Pop $1
   StrCmp $1 "0" 0 missing
   ExecWait '"$TEMP\MicrosoftEdgeWebview2Setup.exe" /silent /install' $1
