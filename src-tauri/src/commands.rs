@@ -56,12 +56,10 @@ pub async fn setup_finish(
         return Err(till::TillError::Config(format!("{}: this till is already set up", pending.dir.display())).into());
     }
     let pending = pending.inner().clone();
+    // Without answers, opening the till makes the demo till's settings (as a demo start does).
     let first = match &input {
         Some(form) => Some(setup::finish(&pending.dir, form).await?),
-        None => {
-            setup::demo(&pending.dir)?;
-            None
-        }
+        None => None,
     };
     let lang = match &input {
         Some(form) => Some(dto::lang(&form.lang)?),

@@ -118,10 +118,8 @@ async fn open_waiting(
     let journal = dir.join("journal.sqlite");
     let mut said = false;
     // Claimed first, before any device is opened: a retry never opens a device twice.
+    std::fs::create_dir_all(dir).map_err(|e| till::TillError::Config(format!("{}: {e}", dir.display())))?;
     let _hold = loop {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(till::TillError::Config(format!("{}: {e}", dir.display())));
-        }
         match till_journal::hold(&journal) {
             Ok(hold) => break hold,
             Err(till_journal::JournalError::InUse { .. }) if std::time::Instant::now() < deadline => {

@@ -226,9 +226,3 @@ pub async fn finish(dir: &Path, form: &SetupIn) -> Res<(String, till_devices::se
     let default_pin = serial[serial.len() - 4..].to_owned();
     Ok((default_pin, change))
 }
-
-/// The demo till: what the app makes of a new folder when the owner skips setup.
-pub fn demo(dir: &Path) -> Res<()> {
-    till::store::load_or_create_config(dir)?;
-    Ok(())
-}
