@@ -57,15 +57,26 @@ pub async fn enrol(State(state): State<AppState>, bytes: Result<Bytes, BytesReje
     let code = db::normalise_code(&req.code);
     let mut tx = state.pool.begin().await?;
     let row = query(
-        "SELECT a.device_id, m.name, s.name, d.name FROM activation_codes a
+        "SELECT a.device_id, m.name, s.name, d.name,
+                COALESCE(NULLIF(d.receipt_name, ''), s.name), COALESCE(NULLIF(d.receipt_address, ''), s.address),
+                a.used_at IS NOT NULL, a.expires_at <= now()
+         FROM activation_codes a
          JOIN devices d ON d.id = a.device_id JOIN shops s ON s.id = d.shop_id JOIN merchants m ON m.id = d.merchant_id
-         WHERE a.hash = $1 AND a.used_at IS NULL AND a.expires_at > now() AND d.deleted_at IS NULL
+         WHERE a.hash = $1 AND d.deleted_at IS NULL
          FOR UPDATE OF a",
     )
     .bind(db::secret_hash(&code))
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(HostError::ActivationInvalid)?;
+    // A code is unguessable, so saying why a right one no longer works tells nobody anything
+    // they did not have; it tells the owner whether to ask for a new one.
+    if row.try_get::<bool, _>(6)? {
+        return Err(HostError::ActivationUsed.into());
+    }
+    if row.try_get::<bool, _>(7)? {
+        return Err(HostError::ActivationExpired.into());
+    }
     let device_id: i64 = row.try_get(0)?;
     let token = db::new_secret();
     query("UPDATE activation_codes SET used_at = now() WHERE hash = $1")
@@ -90,6 +101,8 @@ pub async fn enrol(State(state): State<AppState>, bytes: Result<Bytes, BytesReje
         merchant: row.try_get(1)?,
         shop: row.try_get(2)?,
         pos_name: row.try_get(3)?,
+        receipt_name: row.try_get(4)?,
+        receipt_address: row.try_get(5)?,
     }))
 }
 

@@ -33,6 +33,12 @@ pub enum HostError {
     /// An activation code or link that is unknown, used or expired.
     #[error("activation code invalid or expired")]
     ActivationInvalid,
+    /// A till's activation code that was right but is past its time.
+    #[error("activation code expired")]
+    ActivationExpired,
+    /// A till's activation code that another till has already used.
+    #[error("activation code already used")]
+    ActivationUsed,
     /// Events that do not follow what the host holds: `held` is where to resume.
     #[error("sequence gap: the host holds up to {held}")]
     SequenceGap { held: u64 },
@@ -63,7 +69,7 @@ impl HostError {
             HostError::Unauthorized => StatusCode::UNAUTHORIZED,
             HostError::Forbidden => StatusCode::FORBIDDEN,
             HostError::NotFound => StatusCode::NOT_FOUND,
-            HostError::ActivationInvalid => StatusCode::GONE,
+            HostError::ActivationInvalid | HostError::ActivationExpired | HostError::ActivationUsed => StatusCode::GONE,
             HostError::SequenceGap { .. } | HostError::SequenceConflict { .. } => StatusCode::CONFLICT,
             HostError::Db(_) | HostError::Migrate(_) | HostError::Hash(_) | HostError::Tls(_) | HostError::Io(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -79,6 +85,8 @@ impl HostError {
             HostError::Unauthorized | HostError::Forbidden => codes::UNAUTHORIZED,
             HostError::NotFound => "not-found",
             HostError::ActivationInvalid => codes::ACTIVATION_CODE_INVALID,
+            HostError::ActivationExpired => codes::ACTIVATION_CODE_EXPIRED,
+            HostError::ActivationUsed => codes::ACTIVATION_CODE_USED,
             HostError::SequenceGap { .. } => codes::SEQUENCE_GAP,
             HostError::SequenceConflict { .. } => codes::SEQUENCE_CONFLICT,
             _ => codes::INTERNAL,

@@ -39,6 +39,10 @@ pub mod codes {
     pub const TOO_LARGE: &str = "too-large";
     pub const UNAUTHORIZED: &str = "unauthorized";
     pub const ACTIVATION_CODE_INVALID: &str = "activation-code-invalid";
+    /// A code that was right, past its time: the portal makes a new one.
+    pub const ACTIVATION_CODE_EXPIRED: &str = "activation-code-expired";
+    /// A code another till has used: one code, one till.
+    pub const ACTIVATION_CODE_USED: &str = "activation-code-used";
     pub const SEQUENCE_GAP: &str = "sequence-gap";
     pub const SEQUENCE_CONFLICT: &str = "sequence-conflict";
     pub const INTERNAL: &str = "internal";
@@ -72,6 +76,12 @@ pub struct Enrolment {
     pub merchant: String,
     pub shop: String,
     pub pos_name: String,
+    /// What the till's receipts head with: the POS's receipt name and address as set in the
+    /// portal, else its shop's (empty from hosts before they were sent).
+    #[serde(default)]
+    pub receipt_name: String,
+    #[serde(default)]
+    pub receipt_address: String,
 }
 
 /// One journal event: its sequence and its JSON exactly as the journal gives it.

@@ -133,14 +133,22 @@ async fn bad_uploads_are_refused_and_nothing_is_stored_wrongly() -> TestResult {
         .try_get(0)?;
     assert_eq!(stored, EVENT, "the first version stays");
 
-    // An expired activation code is refused.
+    // An expired activation code, a used one and a wrong one are each refused, and say which.
     let (_, late) = device_with_code(&host.state, seed.merchant, seed.shop_a).await?;
     query("UPDATE activation_codes SET expires_at = now() - interval '1 minute' WHERE used_at IS NULL")
         .execute(&host.state.pool)
         .await?;
-    match enrol(&host.url, &late).await {
-        Err(e) => assert!(e.to_string().contains(codes::ACTIVATION_CODE_INVALID), "{e}"),
-        Ok(_) => return Err("an expired code enrolled a till".into()),
+    let last = if late.ends_with('1') { '2' } else { '1' };
+    let wrong = format!("{}{last}", &late[..late.len() - 1]);
+    for (what, c, expected) in [
+        ("expired", &late, codes::ACTIVATION_CODE_EXPIRED),
+        ("used", &code, codes::ACTIVATION_CODE_USED),
+        ("wrong", &wrong, codes::ACTIVATION_CODE_INVALID),
+    ] {
+        match enrol(&host.url, c).await {
+            Err(e) => assert!(e.to_string().contains(expected), "{what}: {e}"),
+            Ok(_) => return Err(format!("an {what} code enrolled a till").into()),
+        }
     }
     Ok(())
 }
