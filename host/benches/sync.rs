@@ -1,9 +1,6 @@
 //! `cargo bench -p till-host --bench sync` (part of `cargo xtask bench`): the host's ingest rate
 //! and the time a 100,000-transaction backlog takes to drain, against a throwaway PostgreSQL
-//! started here (the tests' helper). Prints a table and writes target/bench/host.json.
-
-#[path = "../tests/host/pg.rs"]
-mod pg;
+//! started here (till-testkit's `pg`). Prints a table and writes target/bench/host.json.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,6 +9,7 @@ use till_domain::TillConfig;
 use till_domain::ports::HostLink;
 use till_host::{AppState, db};
 use till_sync::{EnrolRequest, HttpHost, WIRE_VERSION};
+use till_testkit::pg;
 
 type Error = pg::Error;
 

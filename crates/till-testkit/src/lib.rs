@@ -1,5 +1,8 @@
 //! Test helpers shared by OpenTill's crates: fixed times, temporary data directories that clean
-//! up after themselves, and file fingerprints for "nothing changed" assertions.
+//! up after themselves, file fingerprints for "nothing changed" assertions, and a throwaway
+//! PostgreSQL cluster ([`pg`]) for the tests that need a real back office.
+
+pub mod pg;
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::path::{Path, PathBuf};

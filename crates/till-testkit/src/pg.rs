@@ -1,7 +1,7 @@
-//! A throwaway PostgreSQL cluster for the tests: Debian's binaries, `initdb` and `pg_ctl` in a
-//! temporary directory, a free port on 127.0.0.1, run as the `postgres` user when the tests run
-//! as root (PostgreSQL refuses root). A watchdog stops the cluster and deletes its directory
-//! when the test process ends, however it ends.
+//! A throwaway PostgreSQL cluster for the tests (the host's, and the app's first hour): Debian's
+//! binaries, `initdb` and `pg_ctl` in a temporary directory, a free port on 127.0.0.1, run as the
+//! `postgres` user when the tests run as root (PostgreSQL refuses root). A watchdog stops the
+//! cluster and deletes its directory when the test process ends, however it ends.
 
 use std::net::TcpListener;
 use std::path::PathBuf;

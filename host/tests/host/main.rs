@@ -1,11 +1,10 @@
-//! till-host's integration tests, against a real PostgreSQL started here (see `pg.rs`).
+//! till-host's integration tests, against a real PostgreSQL started here (till-testkit's `pg`).
 
 mod api;
 mod browser;
 mod drain;
 mod exactly_once;
 mod matrix;
-mod pg;
 mod portal;
 mod settings;
 mod support;

@@ -12,7 +12,7 @@ use till_domain::TillConfig;
 use till_host::{AppState, db};
 use till_sync::{EnrolRequest, HttpHost, WIRE_VERSION};
 
-pub use crate::pg::{Error, Pg, free_port};
+pub use till_testkit::pg::{Error, Pg, free_port};
 
 pub type TestResult = Result<(), Error>;
 
