@@ -10,7 +10,7 @@ use till_domain::receipt::ReceiptDoc;
 use till_journal::{AuthStore, Journal};
 
 use crate::error::{Result, TillError};
-use crate::{Till, lock};
+use crate::{Devices, Till, lock};
 
 impl Till {
     /// The cashier pressed Cancel while a device works: a merchant-presented QR stops waiting
@@ -82,6 +82,19 @@ impl Till {
                 state: "busy".into(),
             })
         })?;
+        self.reopened_with(dir, self.devices.clone())
+    }
+
+    /// Waits until no flow (sale, void, refund, settlement, recovery) runs on this till and
+    /// keeps the next one from starting while the guard lives: a device change made while a
+    /// sale is in flight waits for it to end, then swaps the till under the guard.
+    pub async fn quiesce(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.flow.lock().await
+    }
+
+    /// [`Till::reopened`] with other devices (a PIN pad or printer changed in Settings), for a
+    /// caller that holds [`Till::quiesce`]'s guard.
+    pub fn reopened_with(&self, dir: &Path, devices: Devices) -> Result<Till> {
         let config = crate::store::load_or_create_config(dir)?;
         let journal = Journal::open(&dir.join("journal.sqlite"))?;
         let auth = AuthStore::open(&dir.join("auth.sqlite"))?;
@@ -91,7 +104,7 @@ impl Till {
         opts.progress = self.progress.clone();
         opts.qr_poll_interval = self.qr_poll_interval;
         opts.qr_poll_limit = self.qr_poll_limit;
-        let till = Till::open(journal, auth, self.devices.clone(), opts)?;
+        let till = Till::open(journal, auth, devices, opts)?;
         *lock(&till.session) = self.session();
         till.cancel.store(false, Ordering::SeqCst);
         Ok(till)
