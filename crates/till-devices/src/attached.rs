@@ -41,6 +41,75 @@ pub struct Attached {
     pub notes: Vec<String>,
 }
 
+/// A program that has a device open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub pid: u32,
+    /// Its name (`/proc/PID/comm`).
+    pub name: String,
+}
+
+/// The other programs that have the device `path` open now (this process is left out: the
+/// till's own driver keeps its port open). Linux reads `/proc/*/fd`, seeing every process when
+/// run as root and the user's own otherwise — enough to find another till, a `screen` or a
+/// modem manager on the port. Elsewhere the list is empty: Windows refuses a second opener of a
+/// COM port itself, and that error is reported as it comes.
+pub fn holders(path: &Path) -> Vec<Holder> {
+    if !cfg!(target_os = "linux") {
+        return Vec::new();
+    }
+    holders_in(Path::new("/proc"), path, std::process::id())
+}
+
+fn holders_in(proc: &Path, path: &Path, me: u32) -> Vec<Holder> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let Ok(entries) = std::fs::read_dir(proc) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+            continue;
+        };
+        let fds: Vec<_> = fds.flatten().collect();
+        let holds = |p: &Path| fds.iter().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == p));
+        // A pseudo-terminal's other end is the device itself (a simulator, a software bridge):
+        // its master holds the slave open too, and is not another program in the way.
+        let is_its_master = pts_index(&target).is_some_and(|n| {
+            fds.iter().any(|fd| {
+                let master = std::fs::read_link(fd.path())
+                    .is_ok_and(|l| l == Path::new("/dev/ptmx") || l == Path::new("/dev/pts/ptmx"));
+                let info = e.path().join("fdinfo").join(fd.file_name());
+                master
+                    && std::fs::read_to_string(info).is_ok_and(|t| {
+                        t.lines()
+                            .any(|l| l.strip_prefix("tty-index:").is_some_and(|i| i.trim() == n.to_string()))
+                    })
+            })
+        });
+        if holds(&target) && !is_its_master {
+            let name = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            found.push(Holder {
+                pid,
+                name: name.trim().to_owned(),
+            });
+        }
+    }
+    found.sort_by_key(|h| h.pid);
+    found
+}
+
+/// `N` of `/dev/pts/N`.
+fn pts_index(path: &Path) -> Option<u32> {
+    path.strip_prefix("/dev/pts").ok()?.to_str()?.parse().ok()
+}
+
 /// Looks at the machine now.
 pub fn attached() -> Attached {
     let mut found = Attached::default();

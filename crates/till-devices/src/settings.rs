@@ -36,6 +36,15 @@ pub fn show(dir: &Path) -> Result<String, TillError> {
     toml::to_string_pretty(&shown).map_err(|e| TillError::Config(e.to_string()))
 }
 
+/// One section of till.toml as it is written (empty when there is none).
+pub fn section(dir: &Path, name: &str) -> Result<toml::Table, TillError> {
+    till::store::load_or_create_config(dir)?;
+    Ok(read(dir)?
+        .remove(name)
+        .and_then(|v| v.as_table().cloned())
+        .unwrap_or_default())
+}
+
 fn read(dir: &Path) -> Result<toml::Table, TillError> {
     let path = dir.join("till.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| TillError::Config(format!("{}: {e}", path.display())))?;
@@ -98,8 +107,14 @@ fn get<'t>(table: &'t toml::Table, path: &[&str]) -> Option<&'t toml::Value> {
 
 /// Checks `key = value` against till.toml in `dir` and returns the change; writes nothing.
 pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillError> {
+    check_value(dir, key, parse_value(value))
+}
+
+/// [`check`] with the value already TOML (the app's device forms).
+pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingChange, TillError> {
     till::store::load_or_create_config(dir)?;
     let mut table = read(dir)?;
+    let value = &new.to_string();
     let path: Vec<&str> = key.split('.').collect();
     if path
         .iter()
@@ -107,7 +122,6 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
     {
         return Err(refused(key, value, "not a setting name"));
     }
-    let new = parse_value(value);
     let from = get(&table, &path).map(|v| masked(key, v));
     {
         let (last, parents) = path.split_last().ok_or_else(|| refused(key, value, "empty"))?;
@@ -128,7 +142,10 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
     if !get(&reread, &path).is_some_and(|kept| holds(kept, &new)) {
         return Err(refused(key, value, "not a setting this till reads"));
     }
-    devices_exist(&table).map_err(|why| refused(key, value, why))?;
+    // Only the device this key belongs to: a paper change is not refused because the PIN pad's
+    // port is open (by this very till, run beside the CLI).
+    let section = path.first().copied().unwrap_or_default();
+    devices_free(&table, &[section])?;
     addresses_valid(&table).map_err(|why| refused(key, value, why))?;
     terminal_usable(&table).map_err(|why| refused(key, value, why))?;
     let text = toml::to_string_pretty(&table).map_err(|e| TillError::Config(e.to_string()))?;
@@ -149,7 +166,7 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
 pub fn check_whole(key: &str, table: toml::Table) -> Result<SettingChange, TillError> {
     let refuse = |why: String| refused(key, "(till.toml)", why);
     typed_round_trip(&table).map_err(refuse)?;
-    devices_exist(&table).map_err(refuse)?;
+    devices_free(&table, &["printer", "terminal", "display"])?;
     addresses_valid(&table).map_err(refuse)?;
     terminal_usable(&table).map_err(refuse)?;
     let text = toml::to_string_pretty(&table).map_err(|e| TillError::Config(e.to_string()))?;
@@ -204,19 +221,33 @@ fn typed_round_trip(table: &toml::Table) -> Result<toml::Table, String> {
     Ok(out)
 }
 
-/// A serial port or USB printer named in the file must exist on this machine.
-fn devices_exist(table: &toml::Table) -> Result<(), String> {
-    for section in ["printer", "terminal", "display"] {
-        let Some(t) = table.get(section).and_then(toml::Value::as_table) else {
+/// A serial port or USB printer named in `sections` of the file must exist on this machine
+/// and be free: another program that has it open (another till, a terminal program, a modem
+/// manager) would take the PIN pad's answers. Refused with the port and who holds it.
+fn devices_free(table: &toml::Table, sections: &[&str]) -> Result<(), TillError> {
+    for section in sections {
+        let Some(t) = table.get(*section).and_then(toml::Value::as_table) else {
             continue;
         };
         let connection = t.get("connection").and_then(toml::Value::as_table).unwrap_or(t);
         for field in ["path", "port", "device"] {
-            if let Some(p) = connection.get(field).and_then(toml::Value::as_str)
-                && p.starts_with("/dev/")
-                && !Path::new(p).exists()
-            {
-                return Err(format!("{p} does not exist on this machine"));
+            let Some(p) = connection.get(field).and_then(toml::Value::as_str) else {
+                continue;
+            };
+            if !p.starts_with("/dev/") {
+                continue;
+            }
+            if !Path::new(p).exists() {
+                return Err(TillError::Input {
+                    what: "setting-port-missing",
+                    input: p.to_owned(),
+                });
+            }
+            if let Some(h) = crate::attached::holders(Path::new(p)).first() {
+                return Err(TillError::Input {
+                    what: "setting-port-busy",
+                    input: format!("{p} ({}, {})", h.name, h.pid),
+                });
             }
         }
     }
@@ -428,10 +459,50 @@ mod tests {
         ] {
             let e = check(&d, key, value).err();
             assert!(
-                matches!(e, Some(TillError::Input { what: "setting", .. })),
+                matches!(e, Some(TillError::Input { what, .. }) if what.starts_with("setting")),
                 "{key} = {value}: {e:?}"
             );
         }
+        let _ = std::fs::remove_dir_all(&d);
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_port_another_program_holds_open_is_refused_as_busy_and_named() -> Result<(), TillError> {
+        let d = dir("busy");
+        check(&d, "printer.paper", "\"80mm\"").and_then(|c| write(&d, &c))?;
+        let io = |e: std::io::Error| TillError::Config(e.to_string());
+        // A file under /dev stands in for a port: `sleep` holds it open as its stdin.
+        let port = std::path::PathBuf::from(format!("/dev/shm/till-busy-port-{}", std::process::id()));
+        std::fs::write(&port, b"").map_err(io)?;
+        let value = format!("{{ kind = \"serial\", path = \"{}\", baud = 9600 }}", port.display());
+        check(&d, "printer.connection", &value)?;
+        let mut holder = std::process::Command::new("sleep")
+            .arg("600")
+            .stdin(std::fs::File::open(&port).map_err(io)?)
+            .spawn()
+            .map_err(io)?;
+        // The holder is seen once its fd table shows the file (at once: stdin is set before exec).
+        let refused = check(&d, "printer.connection", &value).err();
+        // A key of another part of the file is not refused for it.
+        let other = check(&d, "till_id", "\"FRONT-2\"").map(|_| ());
+        let _ = holder.kill();
+        let _ = holder.wait();
+        let _ = std::fs::remove_file(&port);
+        match refused {
+            Some(TillError::Input {
+                what: "setting-port-busy",
+                input,
+            }) => {
+                assert!(
+                    input.contains("sleep") && input.contains(&holder.id().to_string()),
+                    "{input}"
+                );
+            }
+            other => panic!("a held port must be refused as busy: {other:?}"),
+        }
+        other?;
         let _ = std::fs::remove_dir_all(&d);
         Ok(())
     }

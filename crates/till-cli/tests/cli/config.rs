@@ -24,8 +24,8 @@ fn config_set_refuses_bad_values_and_journals_good_ones() -> TestResult {
         (
             "terminal.connection",
             "{ kind = \"serial\", path = \"/dev/ttyNOPE9\", baud = 9600 }",
-            "/dev/ttyNOPE9 does not exist",
-            "/dev/ttyNOPE9",
+            "There is no port /dev/ttyNOPE9",
+            "沒有連接埠 /dev/ttyNOPE9",
         ),
     ] {
         for (lang, expected) in [("en", en), ("zh-Hant", zh_hant)] {
