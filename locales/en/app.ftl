@@ -178,3 +178,22 @@ app-setup-testing = Testing…
 app-setup-test-ok = It answered: ready.
 app-start-failed = The till could not be opened
 app-start-failed-explain = Nothing was changed. Close this window, deal with the cause above, and start OpenTill again.
+
+# S0: enrolling with the back office in the wizard; T13: changing a device in Settings
+app-setup-enrol-title = Back office (optional)
+app-setup-enrol-explain = Enrolled tills take the shop's name and address from the back office and send it their sales. Enter its address and the activation code from its "Set up POS" page.
+app-setup-host-url = Back office address
+app-setup-activation-code = Activation code
+app-setup-enrol = Enrol
+app-setup-enrolling = Enrolling…
+app-setup-enrolled = Enrolled: { $merchant }, { $shop }, { $pos }.
+app-setup-code-wrong = This activation code is not known to { $url }. Check it against the portal's "Set up POS" page.
+app-setup-code-expired = This activation code has expired. Make a new one in the portal ("Set up POS").
+app-setup-code-used = This activation code has already been used by a till. Make a new one in the portal ("Set up POS").
+app-setup-host-unreachable = The back office at { $url } does not answer: { $detail }
+app-setup-baud = Speed (baud)
+app-close = Close
+app-device-change = Change
+app-device-saving = Checking the device…
+app-device-saved = Saved. The till now uses this device.
+app-device-set-elsewhere = The device set now is not one this form offers (set with `till config set`); saving replaces it.

@@ -98,6 +98,8 @@ decline-nexo-wrong-key = The terminal does not hold the till's key identifier or
 decline-nexo-hmac = The terminal found the till's message altered (HMAC mismatch). Nothing was charged.
 decline-nexo-setup = The terminal connection is not set up correctly (crypto or TLS settings). Nothing was charged.
 error-bad-setting = This setting was refused and nothing was changed: { $input }.
+error-bad-setting-port-missing = There is no port { $input } on this machine (unplugged?). Nothing was changed.
+error-bad-setting-port-busy = Another program has this port open: { $input }. Close it or choose another port. Nothing was changed.
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = The shop name must be 1 to 48 characters on one line: “{ $input }”.
@@ -111,3 +113,5 @@ error-bad-setup-printer-address = Give the printer’s address (host:port): “{
 error-bad-setup-printer-path = Choose the printer’s port: “{ $input }”.
 error-bad-setup-terminal-path = Choose the PIN pad’s port: “{ $input }”.
 error-bad-setup-terminal-address = Give the PIN pad’s address (host:port): “{ $input }”.
+error-bad-setup-host-url = Give the back office's address, e.g. https://office.example.com: “{ $input }”.
+error-bad-setup-activation-code = Give the activation code from the portal's "Set up POS" page: “{ $input }”.

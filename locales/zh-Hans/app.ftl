@@ -175,3 +175,22 @@ app-setup-testing = 测试中…
 app-setup-test-ok = 已响应：就绪。
 app-start-failed = 无法打开收银机
 app-start-failed-explain = 没有做任何更改。请关闭此窗口，处理上述原因后再启动 OpenTill。
+
+# S0: enrolling with the back office in the wizard; T13: changing a device in Settings
+app-setup-enrol-title = 后台（可选）
+app-setup-enrol-explain = 已登记的收银机会从后台获取商店名称和地址，并把交易上传到后台。请输入后台地址及其“设置 POS”页面上的激活码。
+app-setup-host-url = 后台地址
+app-setup-activation-code = 激活码
+app-setup-enrol = 登记
+app-setup-enrolling = 登记中…
+app-setup-enrolled = 已登记：{ $merchant }，{ $shop }，{ $pos }。
+app-setup-code-wrong = { $url } 不认识此激活码。请对照门户网站的“设置 POS”页面。
+app-setup-code-expired = 此激活码已过期。请在门户网站（“设置 POS”）生成新的激活码。
+app-setup-code-used = 此激活码已被另一台收银机使用。请在门户网站（“设置 POS”）生成新的激活码。
+app-setup-host-unreachable = 位于 { $url } 的后台没有响应：{ $detail }
+app-setup-baud = 速率（baud）
+app-close = 关闭
+app-device-change = 更改
+app-device-saving = 正在检查设备…
+app-device-saved = 已保存。收银机现在使用此设备。
+app-device-set-elsewhere = 当前的设备设置不在此表单的选项内（以 `till config set` 设置）；保存会替换它。

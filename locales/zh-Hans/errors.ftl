@@ -94,6 +94,8 @@ decline-nexo-wrong-key = 终端没有收银机所用的密钥标识或版本。�
 decline-nexo-hmac = 终端发现收银机的消息被篡改（HMAC 不符）。没有扣款。
 decline-nexo-setup = 终端连接设置不正确（加密或 TLS 设置）。没有扣款。
 error-bad-setting = 此设置被拒绝，配置文件未作任何更改：{ $input }。
+error-bad-setting-port-missing = 此电脑上没有端口 { $input }（已拔除？）。设置未作任何更改。
+error-bad-setting-port-busy = 另一个程序正在使用此端口：{ $input }。请关闭它或选择其他端口。设置未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名称须为一行 1 至 48 个字符：“{ $input }”。
@@ -107,3 +109,5 @@ error-bad-setup-printer-address = 请输入打印机地址（主机:端口）：
 error-bad-setup-printer-path = 请选择打印机的端口：“{ $input }”。
 error-bad-setup-terminal-path = 请选择密码键盘的端口：“{ $input }”。
 error-bad-setup-terminal-address = 请输入密码键盘地址（主机:端口）：“{ $input }”。
+error-bad-setup-host-url = 请输入后台地址，例如 https://office.example.com：“{ $input }”。
+error-bad-setup-activation-code = 请输入门户网站“设置 POS”页面上的激活码：“{ $input }”。

@@ -175,3 +175,22 @@ app-setup-testing = 測試中…
 app-setup-test-ok = 已回應：就緒。
 app-start-failed = 無法開啟收銀機
 app-start-failed-explain = 沒有作任何更改。請關閉此視窗，處理上述原因後再啟動 OpenTill。
+
+# S0: enrolling with the back office in the wizard; T13: changing a device in Settings
+app-setup-enrol-title = 後台（可選）
+app-setup-enrol-explain = 已登記的收銀機會從後台取得商店名稱和地址，並把交易上傳到後台。請輸入後台位址及其「設定 POS」頁面上的啟用碼。
+app-setup-host-url = 後台位址
+app-setup-activation-code = 啟用碼
+app-setup-enrol = 登記
+app-setup-enrolling = 登記中…
+app-setup-enrolled = 已登記：{ $merchant }，{ $shop }，{ $pos }。
+app-setup-code-wrong = { $url } 不認識此啟用碼。請對照入口網站的「設定 POS」頁面。
+app-setup-code-expired = 此啟用碼已過期。請在入口網站（「設定 POS」）產生新的啟用碼。
+app-setup-code-used = 此啟用碼已被另一部收銀機使用。請在入口網站（「設定 POS」）產生新的啟用碼。
+app-setup-host-unreachable = 位於 { $url } 的後台沒有回應：{ $detail }
+app-setup-baud = 速率（baud）
+app-close = 關閉
+app-device-change = 更改
+app-device-saving = 正在檢查裝置…
+app-device-saved = 已儲存。收銀機現在使用此裝置。
+app-device-set-elsewhere = 目前的裝置設定不在此表單的選項內（以 `till config set` 設定）；儲存會取代它。

@@ -94,6 +94,8 @@ decline-nexo-wrong-key = 終端機沒有收銀機所用的金鑰識別碼或版�
 decline-nexo-hmac = 終端機發現收銀機的訊息被更改（HMAC 不符）。沒有扣款。
 decline-nexo-setup = 終端機連線設定不正確（加密或 TLS 設定）。沒有扣款。
 error-bad-setting = 此設定被拒絕，設定檔未作任何更改：{ $input }。
+error-bad-setting-port-missing = 此電腦上沒有連接埠 { $input }（已拔除？）。設定未作任何更改。
+error-bad-setting-port-busy = 另一個程式正在使用此連接埠：{ $input }。請關閉它或選擇其他連接埠。設定未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名稱須為一行 1 至 48 個字元：「{ $input }」。
@@ -107,3 +109,5 @@ error-bad-setup-printer-address = 請輸入打印機位址（主機:連接埠）
 error-bad-setup-printer-path = 請選擇打印機的連接埠：「{ $input }」。
 error-bad-setup-terminal-path = 請選擇密碼鍵盤的連接埠：「{ $input }」。
 error-bad-setup-terminal-address = 請輸入密碼鍵盤位址（主機:連接埠）：「{ $input }」。
+error-bad-setup-host-url = 請輸入後台位址，例如 https://office.example.com：「{ $input }」。
+error-bad-setup-activation-code = 請輸入入口網站「設定 POS」頁面上的啟用碼：「{ $input }」。

@@ -40,7 +40,18 @@ pub fn setup_ports() -> setup::PortsOut {
 
 #[tauri::command]
 pub async fn setup_test(pending: State<'_, Arc<setup::Pending>>, input: setup::SetupIn, device: String) -> Res<()> {
-    setup::test(&pending.dir, &input, &device).await
+    setup::test(&pending, &input, &device).await
+}
+
+/// The wizard's Enrol: the back office's activation code for this till.
+#[tauri::command]
+pub async fn setup_enrol(
+    pending: State<'_, Arc<setup::Pending>>,
+    url: String,
+    code: String,
+    till_id: String,
+) -> Res<setup::EnrolOut> {
+    setup::enrol(&pending, &url, &code, &till_id).await
 }
 
 /// Writes the till's settings (or, without answers, makes the demo till), opens the till and
@@ -58,7 +69,7 @@ pub async fn setup_finish(
     let pending = pending.inner().clone();
     // Without answers, opening the till makes the demo till's settings (as a demo start does).
     let first = match &input {
-        Some(form) => Some(setup::finish(&pending.dir, form).await?),
+        Some(form) => Some(setup::finish(&pending, form).await?),
         None => None,
     };
     let lang = match &input {
@@ -73,6 +84,22 @@ pub async fn setup_finish(
     let info = shell.info();
     crate::start(&app, shell);
     Ok(info)
+}
+
+/// Settings → Devices (Manager).
+#[tauri::command]
+pub fn device_settings(shell: S<'_>) -> Res<dto::DeviceSettings> {
+    shell.device_settings()
+}
+
+#[tauri::command]
+pub async fn try_device(shell: S<'_>, change: dto::DeviceIn) -> Res<()> {
+    shell.try_device(&change).await
+}
+
+#[tauri::command]
+pub async fn set_device(shell: S<'_>, change: dto::DeviceIn) -> Res<dto::AppInfo> {
+    shell.set_device(&change).await
 }
 
 #[tauri::command]

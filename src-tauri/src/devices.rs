@@ -61,6 +61,9 @@ pub struct Assembled {
     pub profile: Profile,
     pub printer_name: String,
     pub terminal_name: String,
+    /// The demo's simulated PIN pad, at the customer's pace: what a till set to the simulator
+    /// uses, kept so Settings can switch back to it.
+    pub sim_terminal: Arc<dyn PaymentTerminal>,
     pub camera_dir: PathBuf,
     pub host_name: String,
     /// The enrolled back office, if any; `None`: the demo's in-process host.
@@ -100,48 +103,15 @@ pub async fn assemble(
     let mut devices = sims.devices();
     let cancel = Arc::new(CancelSignal::default());
 
-    let mut printer: PrinterConfig = till::store::load_section(dir, "printer")?;
-    if let ConnectionConfig::Virtual {
-        save_dir: save_dir @ None,
-    } = &mut printer.connection
-    {
-        *save_dir = Some(dir.join("printer"));
-    }
-    let opened = printer
-        .open(dir, columns)
-        .map_err(|e| TillError::Config(e.to_string()))?;
-    let profile = printer
-        .profile(dir, columns)
-        .map_err(|e| TillError::Config(e.to_string()))?;
-    let printer_name = match printer.connection(dir) {
-        None => "virtual".to_owned(),
-        Some(c) => format!("{c:?}"),
-    };
-    devices.printer = opened.port;
-
-    let terminal: till_terminal::TerminalConfig = till::store::load_section(dir, "terminal")?;
-    let terminal_name;
-    match terminal
-        .open_with(config.currency.numeric(), devices.printer.clone())
-        .map_err(|e| TillError::Config(e.to_string()))?
-    {
-        Some(t) => {
-            terminal_name = match terminal.kind {
-                till_terminal::TerminalKind::Nexo => "nexo",
-                _ => "zvt",
-            }
-            .to_owned();
-            devices.terminal = t;
-        }
-        None => {
-            terminal_name = "simulator".to_owned();
-            devices.terminal = Arc::new(PacedTerminal {
-                inner: sims.terminal.clone(),
-                pace: pace(),
-                cancel: cancel.clone(),
-            });
-        }
-    }
+    let (printer, profile, printer_name) = open_printer(dir, columns)?;
+    devices.printer = printer;
+    let sim_terminal: Arc<dyn PaymentTerminal> = Arc::new(PacedTerminal {
+        inner: sims.terminal.clone(),
+        pace: pace(),
+        cancel: cancel.clone(),
+    });
+    let (terminal, terminal_name) = open_terminal(dir, config, devices.printer.clone(), &sim_terminal)?;
+    devices.terminal = terminal;
 
     let camera_dir = std::env::var_os("OPENTILL_CAMERA_FRAMES")
         .map(PathBuf::from)
@@ -182,9 +152,56 @@ pub async fn assemble(
         profile,
         printer_name,
         terminal_name,
+        sim_terminal,
         camera_dir,
         host_name,
         host_enrolled,
+    })
+}
+
+/// The receipt printer `dir`'s till.toml names (the virtual printer keeps its receipts in the
+/// data folder), its profile for previews, and its name for the status bar.
+pub fn open_printer(dir: &Path, columns: usize) -> Result<(Arc<dyn ReceiptPrinter>, Profile, String), TillError> {
+    let mut printer: PrinterConfig = till::store::load_section(dir, "printer")?;
+    if let ConnectionConfig::Virtual {
+        save_dir: save_dir @ None,
+    } = &mut printer.connection
+    {
+        *save_dir = Some(dir.join("printer"));
+    }
+    let opened = printer
+        .open(dir, columns)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let profile = printer
+        .profile(dir, columns)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    let name = match printer.connection(dir) {
+        None => "virtual".to_owned(),
+        Some(c) => format!("{c:?}"),
+    };
+    Ok((opened.port, profile, name))
+}
+
+/// The PIN pad `dir`'s till.toml names (the simulator `sim` when it names none) and its name.
+pub fn open_terminal(
+    dir: &Path,
+    config: &till_domain::TillConfig,
+    printer: Arc<dyn ReceiptPrinter>,
+    sim: &Arc<dyn PaymentTerminal>,
+) -> Result<(Arc<dyn PaymentTerminal>, String), TillError> {
+    let terminal: till_terminal::TerminalConfig = till::store::load_section(dir, "terminal")?;
+    let opened = terminal
+        .open_with(config.currency.numeric(), printer)
+        .map_err(|e| TillError::Config(e.to_string()))?;
+    Ok(match opened {
+        Some(t) => {
+            let name = match terminal.kind {
+                till_terminal::TerminalKind::Nexo => "nexo",
+                _ => "zvt",
+            };
+            (t, name.to_owned())
+        }
+        None => (sim.clone(), "simulator".to_owned()),
     })
 }
 

@@ -56,6 +56,29 @@ impl From<till_domain::DomainError> for Error {
 
 pub type Res<T> = Result<T, Error>;
 
+/// Settings → Devices: the PIN pad and printer as set now (`None`: set in till.toml to
+/// something the forms do not offer), the paper, and what is plugged in.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSettings {
+    pub terminal: Option<crate::setup::TerminalIn>,
+    pub printer: Option<crate::setup::PrinterIn>,
+    pub paper: String,
+    pub ports: crate::setup::PortsOut,
+}
+
+/// A device changed in Settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "device", rename_all = "kebab-case")]
+pub enum DeviceIn {
+    Terminal {
+        terminal: crate::setup::TerminalIn,
+    },
+    Printer {
+        printer: crate::setup::PrinterIn,
+        paper: String,
+    },
+}
+
 /// A trace number typed or picked by the cashier.
 pub fn trace(text: &str) -> Res<TraceNo> {
     TraceNo::parse(text.trim()).ok_or_else(|| till_domain::DomainError::TraceInvalid { input: text.to_owned() }.into())

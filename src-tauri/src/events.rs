@@ -97,7 +97,7 @@ pub fn spawn_sync(app: AppHandle, stop: tokio::sync::watch::Receiver<bool>) {
     tauri::async_runtime::spawn(async move {
         let shell = app.state::<Arc<Shell>>().inner().clone();
         let till = shell.till();
-        let host = shell.devices.devices.host.clone();
+        let host = shell.devices().devices.host.clone();
         let dir = shell.dir.clone();
         let ui = shell.ui.clone();
         let report = move |s: &till::sync::SyncStatus| {

@@ -153,11 +153,11 @@ fn main() -> anyhow::Result<()> {
             app.manage(StartLang(shell::start_lang(&dir, args.lang)));
             if setup::needed(&dir) && !args.demo {
                 // A new till: the wizard first (setup.rs); the till opens when it finishes.
-                app.manage(Arc::new(setup::Pending {
-                    dir: dir.clone(),
-                    lang: args.lang,
-                    customer_display: args.customer_display,
-                }));
+                app.manage(Arc::new(setup::Pending::new(
+                    dir.clone(),
+                    args.lang,
+                    args.customer_display,
+                )));
             } else {
                 let ui = events::Ui::new(app.handle().clone());
                 match tauri::async_runtime::block_on(open_waiting(ui, &dir, args.lang, args.customer_display)) {
@@ -182,6 +182,7 @@ fn main() -> anyhow::Result<()> {
             commands::start_lang,
             commands::setup_ports,
             commands::setup_test,
+            commands::setup_enrol,
             commands::setup_finish,
             commands::app_info,
             commands::status,
@@ -209,6 +210,9 @@ fn main() -> anyhow::Result<()> {
             commands::set_refund_pin,
             commands::set_copies,
             commands::test_device,
+            commands::device_settings,
+            commands::try_device,
+            commands::set_device,
             commands::ui_ready,
         ])
         .run(tauri::generate_context!())

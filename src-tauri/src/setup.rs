@@ -1,12 +1,14 @@
 //! The first start of a till (S0): a new data folder opens the setup wizard, not a demo till.
 //! The shop owner chooses the language; names the shop (name, address, merchant and terminal
-//! ids, till id, currency, paper width); sets the first operator's PIN; and picks the PIN pad
+//! ids, till id, currency, paper width), or enrols the till with the back office's activation
+//! code and takes the shop's name and address from there; sets the first operator's PIN; and picks the PIN pad
 //! and the receipt printer from what is plugged in, each tested before it is kept. "Skip: demo
 //! till" keeps today's all-simulated demo. The whole till.toml is checked as `till config set`
 //! checks a key (till-devices' settings), written atomically, and journaled as `setup` by the
 //! first operator. Only then is the till opened, and the app goes on to its login.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,56 @@ pub struct Pending {
     pub dir: PathBuf,
     pub lang: Option<Lang>,
     pub customer_display: bool,
+    /// The serial number this till gets: fixed at the first start, so the host that enrols it
+    /// and the till.toml the wizard writes name the same one.
+    serial: String,
+    /// The back office this till enrolled with during the wizard (its credential is written
+    /// into till.toml when the wizard finishes).
+    enrolled: Mutex<Option<Enrolled>>,
+}
+
+impl Pending {
+    pub fn new(dir: PathBuf, lang: Option<Lang>, customer_display: bool) -> Pending {
+        Pending {
+            dir,
+            lang,
+            customer_display,
+            serial: serial(),
+            enrolled: Mutex::new(None),
+        }
+    }
+
+    fn enrolled(&self) -> Option<Enrolled> {
+        self.enrolled.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// A credential from the back office, not yet written.
+#[derive(Clone)]
+struct Enrolled {
+    url: String,
+    token: String,
+    till_id: String,
+}
+
+impl std::fmt::Debug for Enrolled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The device token is a secret: never in a log line.
+        f.debug_struct("Enrolled")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the back office says of the till it enrolled: the wizard fills the shop from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolOut {
+    pub merchant: String,
+    pub shop: String,
+    pub pos: String,
+    pub receipt_name: String,
+    pub receipt_address: String,
+    pub url: String,
 }
 
 /// Whether `dir` holds no till yet (no settings, no journal): the wizard's case.
@@ -29,8 +81,8 @@ pub fn needed(dir: &Path) -> bool {
     !dir.join("till.toml").exists() && !dir.join("journal.sqlite").exists()
 }
 
-/// The PIN pad as chosen in the wizard.
-#[derive(Debug, Clone, Deserialize)]
+/// The PIN pad as chosen in the wizard or in Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TerminalIn {
     /// The demo's simulated PIN pad.
@@ -41,8 +93,8 @@ pub enum TerminalIn {
     ZvtTcp { address: String },
 }
 
-/// The receipt printer as chosen in the wizard.
-#[derive(Debug, Clone, Deserialize)]
+/// The receipt printer as chosen in the wizard or in Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PrinterIn {
     /// Receipts kept as files (the demo's).
@@ -123,30 +175,9 @@ fn keys(pairs: &[(&str, toml::Value)]) -> toml::Table {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
-/// The till.toml the wizard's answers make (the demo's as the base for what it does not ask).
-pub fn table(form: &SetupIn) -> Res<(toml::Table, String)> {
-    let currency = Currency::ALL
-        .into_iter()
-        .find(|c| c.code() == form.currency)
-        .ok_or_else(|| refused("setup-currency", &form.currency))?;
-    let mut config = TillConfig::demo();
-    config.till_id = id("setup-till-id", &form.till_id, 16)?;
-    config.serial = serial();
-    config.merchant = MerchantInfo {
-        name: filled("setup-shop-name", &form.shop_name, 48)?,
-        address: filled("setup-address", &form.address, 96)?,
-        merchant_id: id("setup-merchant-id", &form.merchant_id, 15)?,
-        terminal_id: id("setup-terminal-id", &form.terminal_id, 8)?,
-    };
-    config.currency = currency;
-    let mut table = toml::Table::try_from(&config).map_err(|e| TillError::Config(e.to_string()))?;
-    let paper = match form.paper.as_str() {
-        "58mm" | "80mm" => form.paper.clone(),
-        other => return Err(refused("setup-paper", other)),
-    };
-    let mut printer = toml::Table::new();
-    printer.insert("paper".into(), paper.into());
-    let connection = match &form.printer {
+/// `[printer] connection` for a printer chosen in the wizard or in Settings.
+pub fn printer_connection(printer: &PrinterIn) -> Res<toml::Table> {
+    Ok(match printer {
         PrinterIn::Virtual => keys(&[("kind", "virtual".into())]),
         PrinterIn::Tcp { address } => keys(&[
             ("kind", "tcp".into()),
@@ -161,36 +192,169 @@ pub fn table(form: &SetupIn) -> Res<(toml::Table, String)> {
             ("path", filled("setup-printer-path", path, 253)?.into()),
             ("baud", i64::from(*baud).into()),
         ]),
-    };
-    printer.insert("connection".into(), connection.into());
-    table.insert("printer".into(), printer.into());
+    })
+}
+
+/// `[terminal]` for a PIN pad chosen in the wizard or in Settings.
+pub fn terminal_section(terminal: &TerminalIn) -> Res<toml::Table> {
     let zvt = |connection: toml::Table| keys(&[("kind", "zvt".into()), ("connection", connection.into())]);
-    let terminal = match &form.terminal {
-        TerminalIn::Simulator => None,
-        TerminalIn::ZvtSerial { path, baud } => Some(zvt(keys(&[
+    Ok(match terminal {
+        TerminalIn::Simulator => keys(&[("kind", "simulator".into())]),
+        TerminalIn::ZvtSerial { path, baud } => zvt(keys(&[
             ("kind", "serial".into()),
             ("path", filled("setup-terminal-path", path, 253)?.into()),
             ("baud", i64::from(*baud).into()),
-        ]))),
-        TerminalIn::ZvtTcp { address } => Some(zvt(keys(&[
+        ])),
+        TerminalIn::ZvtTcp { address } => zvt(keys(&[
             ("kind", "tcp".into()),
             ("address", filled("setup-terminal-address", address, 253)?.into()),
-        ]))),
+        ])),
+    })
+}
+
+/// The PIN pad and printer `dir`'s till.toml names, as the forms show them; `None` for what
+/// the forms do not offer (a nexo terminal, a printer queue: changed with `till config set`).
+pub fn current(dir: &Path) -> (Option<TerminalIn>, Option<PrinterIn>) {
+    use till_terminal::{Connection, TerminalKind};
+    let terminal = till::store::load_section::<till_terminal::TerminalConfig>(dir, "terminal")
+        .ok()
+        .and_then(|t| match (t.kind, t.connection) {
+            (TerminalKind::Simulator, _) => Some(TerminalIn::Simulator),
+            (TerminalKind::Zvt, Some(Connection::Serial { path, baud })) => Some(TerminalIn::ZvtSerial { path, baud }),
+            (TerminalKind::Zvt, Some(Connection::Tcp { address })) => Some(TerminalIn::ZvtTcp { address }),
+            _ => None,
+        });
+    let printer = till_devices::printer_config(dir).ok().and_then(|p| {
+        use till_printer::ConnectionConfig as C;
+        let text = |p: &Path| p.to_string_lossy().into_owned();
+        match p.connection {
+            C::Virtual { .. } => Some(PrinterIn::Virtual),
+            C::Tcp { address } => Some(PrinterIn::Tcp { address }),
+            C::Usb { path } => Some(PrinterIn::Usb { path: text(&path) }),
+            C::Serial { path, baud, .. } => Some(PrinterIn::Serial {
+                path: text(&path),
+                baud,
+            }),
+            C::File { .. } | C::Queue { .. } => None,
+        }
+    });
+    (terminal, printer)
+}
+
+/// The wizard's error for a host that refused or could not be reached while enrolling: the
+/// owner is told which of wrong, expired or used their code is, and what to do.
+fn enrol_error(url: &str, e: till_sync::SyncError) -> dto::Error {
+    use till_sync::codes;
+    let (code, message_id, detail) = match &e {
+        till_sync::SyncError::Refused { code, .. } if code == codes::ACTIVATION_CODE_INVALID => {
+            ("activation-code-wrong", "app-setup-code-wrong", String::new())
+        }
+        till_sync::SyncError::Refused { code, .. } if code == codes::ACTIVATION_CODE_EXPIRED => {
+            ("activation-code-expired", "app-setup-code-expired", String::new())
+        }
+        till_sync::SyncError::Refused { code, .. } if code == codes::ACTIVATION_CODE_USED => {
+            ("activation-code-used", "app-setup-code-used", String::new())
+        }
+        till_sync::SyncError::Unreachable(m) => ("host-unreachable", "app-setup-host-unreachable", m.clone()),
+        _ => return till_devices::host_error(e).into(),
     };
-    if let Some(t) = terminal {
-        table.insert("terminal".into(), t.into());
+    dto::Error {
+        code: code.to_owned(),
+        message_id: message_id.to_owned(),
+        args: [("url".to_owned(), url.to_owned()), ("detail".to_owned(), detail)]
+            .into_iter()
+            .collect(),
     }
-    Ok((table, config.serial.clone()))
+}
+
+/// The wizard's Enrol button: presents the portal's one-time activation code to the back office
+/// at `url` for this till (`till_id`, the serial number fixed at this start) and keeps the
+/// credential it answers until the wizard finishes.
+pub async fn enrol(pending: &Pending, url: &str, code: &str, till_id: &str) -> Res<EnrolOut> {
+    let url = filled("setup-host-url", url, 253)?;
+    let code = filled("setup-activation-code", code, 32)?;
+    let till_id = id("setup-till-id", till_id, 16)?;
+    let request = till_sync::EnrolRequest {
+        v: till_sync::WIRE_VERSION,
+        code,
+        till_id: till_id.clone(),
+        serial: pending.serial.clone(),
+        software: format!("opentill {}", env!("CARGO_PKG_VERSION")),
+    };
+    let e = till_sync::enrol(&url, &request)
+        .await
+        .map_err(|e| enrol_error(&url, e))?;
+    *pending.enrolled.lock().unwrap_or_else(PoisonError::into_inner) = Some(Enrolled {
+        url: url.clone(),
+        token: e.token,
+        till_id,
+    });
+    Ok(EnrolOut {
+        receipt_name: if e.receipt_name.is_empty() {
+            e.shop.clone()
+        } else {
+            e.receipt_name
+        },
+        receipt_address: e.receipt_address,
+        merchant: e.merchant,
+        shop: e.shop,
+        pos: e.pos_name,
+        url,
+    })
+}
+
+/// The till.toml the wizard's answers make (the demo's as the base for what it does not ask),
+/// for the till with serial number `serial` and the back office it enrolled with, if it did.
+fn table_for(form: &SetupIn, serial: &str, host: Option<&Enrolled>) -> Res<toml::Table> {
+    let currency = Currency::ALL
+        .into_iter()
+        .find(|c| c.code() == form.currency)
+        .ok_or_else(|| refused("setup-currency", &form.currency))?;
+    let mut config = TillConfig::demo();
+    config.till_id = id("setup-till-id", &form.till_id, 16)?;
+    if let Some(h) = host
+        && h.till_id != config.till_id
+    {
+        // The back office knows the till by the id it enrolled with.
+        return Err(refused("setup-till-id", &form.till_id));
+    }
+    config.serial = serial.to_owned();
+    config.merchant = MerchantInfo {
+        name: filled("setup-shop-name", &form.shop_name, 48)?,
+        address: filled("setup-address", &form.address, 96)?,
+        merchant_id: id("setup-merchant-id", &form.merchant_id, 15)?,
+        terminal_id: id("setup-terminal-id", &form.terminal_id, 8)?,
+    };
+    config.currency = currency;
+    let mut table = toml::Table::try_from(&config).map_err(|e| TillError::Config(e.to_string()))?;
+    let paper = match form.paper.as_str() {
+        "58mm" | "80mm" => form.paper.clone(),
+        other => return Err(refused("setup-paper", other)),
+    };
+    let mut printer = toml::Table::new();
+    printer.insert("paper".into(), paper.into());
+    printer.insert("connection".into(), printer_connection(&form.printer)?.into());
+    table.insert("printer".into(), printer.into());
+    if form.terminal != TerminalIn::Simulator {
+        table.insert("terminal".into(), terminal_section(&form.terminal)?.into());
+    }
+    if let Some(h) = host {
+        let section = till_devices::HostSection {
+            url: Some(h.url.clone()),
+            token: Some(h.token.clone()),
+            batch: None,
+        };
+        let section = toml::Value::try_from(section).map_err(|e| TillError::Config(e.to_string()))?;
+        table.insert("host".into(), section);
+    }
+    Ok(table)
 }
 
 /// The answers as a whole checked file, with the chosen PIN pad and printer asked for their
 /// status (`only`: one of them), and the serial number it gives the till.
-async fn checked(
-    dir: &Path,
-    form: &SetupIn,
-    only: Option<&str>,
-) -> Res<(till_devices::settings::SettingChange, String)> {
-    let (table, serial) = table(form)?;
+async fn checked(pending: &Pending, form: &SetupIn, only: Option<&str>) -> Res<till_devices::settings::SettingChange> {
+    let dir = pending.dir.as_path();
+    let table = table_for(form, &pending.serial, pending.enrolled().as_ref())?;
     let change = till_devices::settings::check_whole("setup", table)?;
     let currency = Currency::ALL
         .into_iter()
@@ -203,23 +367,25 @@ async fn checked(
                 .await?;
         }
     }
-    Ok((change, serial))
+    Ok(change)
 }
 
 /// The wizard's Test button: the answers checked and the device asked, nothing written.
-pub async fn test(dir: &Path, form: &SetupIn, device: &str) -> Res<()> {
-    checked(dir, form, Some(device)).await.map(|_| ())
+pub async fn test(pending: &Pending, form: &SetupIn, device: &str) -> Res<()> {
+    checked(pending, form, Some(device)).await.map(|_| ())
 }
 
 /// Writes the checked file; the caller opens the till and sets the first operator's PIN (the
 /// default one is the serial number's last four digits, returned with what was written).
-pub async fn finish(dir: &Path, form: &SetupIn) -> Res<(String, till_devices::settings::SettingChange)> {
+pub async fn finish(pending: &Pending, form: &SetupIn) -> Res<(String, till_devices::settings::SettingChange)> {
+    let dir = pending.dir.as_path();
     dto::lang(&form.lang)?;
     till_domain::operator::validate_new_pin(&form.pin).map_err(TillError::from)?;
     if !needed(dir) {
         return Err(TillError::Config(format!("{}: this till is already set up", dir.display())).into());
     }
-    let (change, serial) = checked(dir, form, None).await?;
+    let change = checked(pending, form, None).await?;
+    let serial = &pending.serial;
     std::fs::create_dir_all(dir).map_err(|e| TillError::Config(format!("{}: {e}", dir.display())))?;
     till_devices::settings::write(dir, &change)?;
     let _ = std::fs::write(dir.join("ui-language"), &form.lang);

@@ -15,11 +15,15 @@ use till_i18n::Lang;
 use crate::devices::{Assembled, assemble};
 use crate::dto::{self, Res};
 use crate::events::{Ui, UiProgress, device_error};
+use crate::setup;
 
 pub struct Shell {
     till: RwLock<Arc<Till>>,
     pub dir: PathBuf,
-    pub devices: Assembled,
+    devices: RwLock<Arc<Assembled>>,
+    /// Held while a device is changed in Settings: the status loop does not talk to a PIN pad
+    /// that is being probed or replaced.
+    changing: tokio::sync::Mutex<()>,
     pub ui: Ui,
     recovered: Vec<dto::RecoveryOut>,
     /// The documents printed by the last sale, void, refund, reprint, report or test page.
@@ -72,7 +76,8 @@ impl Shell {
         Ok(Shell {
             till: RwLock::new(Arc::new(till)),
             dir: dir.to_owned(),
-            devices,
+            devices: RwLock::new(Arc::new(devices)),
+            changing: tokio::sync::Mutex::new(()),
             ui,
             recovered,
             last_docs: Mutex::new(Vec::new()),
@@ -84,6 +89,11 @@ impl Shell {
         self.till.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// The devices as they are now (Settings may replace the PIN pad or the printer).
+    pub fn devices(&self) -> Arc<Assembled> {
+        self.devices.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     fn keep(&self, docs: &[ReceiptDoc]) {
         *lock(&self.last_docs) = docs.to_vec();
     }
@@ -91,7 +101,7 @@ impl Shell {
     pub fn info(&self) -> dto::AppInfo {
         dto::AppInfo::new(
             &self.till(),
-            (&self.dir, &self.devices.camera_dir),
+            (&self.dir, &self.devices().camera_dir),
             self.recovered.clone(),
         )
     }
@@ -147,7 +157,7 @@ impl Shell {
     pub async fn sale(&self, input: dto::SaleIn) -> Res<dto::Outcome> {
         let till = self.till();
         let sale = input.into_sale(&till)?;
-        self.devices.cancel.arm();
+        self.devices().cancel.arm();
         let r = till.sale(sale).await?;
         self.keep(&r.receipts);
         Ok(dto::Outcome::new(&r, &till))
@@ -155,14 +165,14 @@ impl Shell {
 
     /// The Cancel button of the progress, scan and merchant-QR screens.
     pub async fn cancel(&self) -> Res<()> {
-        self.devices.cancel.pull();
+        self.devices().cancel.pull();
         Ok(self.till().abort_flow().await?)
     }
 
     pub async fn void(&self, input: dto::VoidIn) -> Res<dto::Outcome> {
         let till = self.till();
         let trace = dto::trace(&input.trace)?;
-        self.devices.cancel.arm();
+        self.devices().cancel.arm();
         let r = till.void(trace, &input.supervisor.into()).await?;
         self.keep(&r.receipts);
         Ok(dto::Outcome::new(&r, &till))
@@ -172,7 +182,7 @@ impl Shell {
         let till = self.till();
         let trace = dto::trace(&input.trace)?;
         let amount = input.amount(&till)?;
-        self.devices.cancel.arm();
+        self.devices().cancel.arm();
         let r = till.refund(trace, amount, &input.authorizer.into()).await?;
         self.keep(&r.receipts);
         Ok(dto::Outcome::new(&r, &till))
@@ -204,13 +214,13 @@ impl Shell {
                 trace: trace.to_owned(),
             })
         })?;
-        Ok(crate::preview::receipts(&till.receipts_for(&txn, false), &self.devices.profile).await)
+        Ok(crate::preview::receipts(&till.receipts_for(&txn, false), &self.devices().profile).await)
     }
 
     /// The pictures of what was printed last.
     pub async fn last_receipts(&self) -> Vec<dto::Paper> {
         let docs = lock(&self.last_docs).clone();
-        crate::preview::receipts(&docs, &self.devices.profile).await
+        crate::preview::receipts(&docs, &self.devices().profile).await
     }
 
     pub fn totals(&self) -> Res<dto::Totals> {
@@ -275,6 +285,126 @@ impl Shell {
         Ok(self.info())
     }
 
+    /// Settings → Devices: the PIN pad and printer as set now, and what is plugged in.
+    pub fn device_settings(&self) -> Res<dto::DeviceSettings> {
+        let till = self.till();
+        till.may(Action::Settings)?;
+        let (terminal, printer) = setup::current(&self.dir);
+        let paper = till_devices::settings::section(&self.dir, "printer")?
+            .get("paper")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("80mm")
+            .to_owned();
+        Ok(dto::DeviceSettings {
+            terminal,
+            printer,
+            paper,
+            ports: setup::ports(),
+        })
+    }
+
+    /// A device form's answer as a checked change of till.toml (nothing written): `terminal`
+    /// replaced whole; `printer`'s connection and paper, its other keys (Chinese mode, logo,
+    /// header) kept.
+    fn check_device(&self, change: &dto::DeviceIn) -> Res<till_devices::settings::SettingChange> {
+        let (key, value) = match change {
+            dto::DeviceIn::Terminal { terminal } => ("terminal", setup::terminal_section(terminal)?),
+            dto::DeviceIn::Printer { printer, paper } => {
+                if !matches!(paper.as_str(), "58mm" | "80mm") {
+                    return Err(TillError::Input {
+                        what: "setup-paper",
+                        input: paper.clone(),
+                    }
+                    .into());
+                }
+                let mut section = till_devices::settings::section(&self.dir, "printer")?;
+                section.insert("paper".into(), paper.clone().into());
+                section.insert("connection".into(), setup::printer_connection(printer)?.into());
+                ("printer", section)
+            }
+        };
+        Ok(till_devices::settings::check_value(
+            &self.dir,
+            key,
+            toml::Value::Table(value),
+        )?)
+    }
+
+    /// The device a checked change names, opened from it and asked for its status.
+    async fn probe(&self, change: &till_devices::settings::SettingChange) -> Res<()> {
+        let till = self.till();
+        let currency = till.config().currency.numeric();
+        let device = if change.key == "terminal" {
+            "terminal"
+        } else {
+            "printer"
+        };
+        till_devices::settings::probe_device(&self.dir, change, device, currency, 48, Duration::from_secs(15)).await?;
+        Ok(())
+    }
+
+    /// A device form's Test button: the new setting checked and the device asked; nothing is
+    /// written and the devices in use stay.
+    pub async fn try_device(&self, change: &dto::DeviceIn) -> Res<()> {
+        self.till().may(Action::Settings)?;
+        let checked = self.check_device(change)?;
+        let _no_status_polls = self.changing.lock().await;
+        self.probe(&checked).await
+    }
+
+    /// T13: a PIN pad or printer changed in Settings (Manager). Checked first (a bad value
+    /// changes nothing); then, once no sale is in flight, the new device is asked for its
+    /// status (one that does not answer is refused and the working one stays), till.toml is
+    /// replaced atomically, the change is journaled (who, what, from, to), and the till goes on
+    /// with the new device — no restart.
+    pub async fn set_device(&self, change: &dto::DeviceIn) -> Res<dto::AppInfo> {
+        let till = self.till();
+        till.may(Action::Settings)?;
+        let checked = self.check_device(change)?;
+        let _idle = till.quiesce().await;
+        let _no_status_polls = self.changing.lock().await;
+        self.probe(&checked).await?;
+        let before = std::fs::read(self.dir.join("till.toml")).ok();
+        till_devices::settings::write(&self.dir, &checked)?;
+        let reopened = self.reopen_devices(&till, &checked.key);
+        let (devices, reopened) = match reopened {
+            Ok(r) => r,
+            Err(e) => {
+                // The file goes back to what worked; the devices in use never changed.
+                if let Some(b) = before {
+                    let _ = std::fs::write(self.dir.join("till.toml"), b);
+                }
+                return Err(e.into());
+            }
+        };
+        till.record_setting(&checked.key, checked.from.clone(), checked.to.clone())?;
+        *self.devices.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(devices);
+        *self.till.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(reopened);
+        Ok(self.info())
+    }
+
+    /// The devices with the one `key` names opened anew from till.toml, and a till over them.
+    fn reopen_devices(&self, till: &Till, key: &str) -> Result<(Assembled, Till), TillError> {
+        let mut devices = (*self.devices()).clone();
+        if key == "printer" {
+            let (printer, profile, name) = crate::devices::open_printer(&self.dir, 48)?;
+            devices.devices.printer = printer;
+            devices.profile = profile;
+            devices.printer_name = name;
+        } else {
+            let (terminal, name) = crate::devices::open_terminal(
+                &self.dir,
+                till.config(),
+                devices.devices.printer.clone(),
+                &devices.sim_terminal,
+            )?;
+            devices.devices.terminal = terminal;
+            devices.terminal_name = name;
+        }
+        let reopened = till.reopened_with(&self.dir, devices.devices.clone())?;
+        Ok((devices, reopened))
+    }
+
     /// The test button of one device.
     pub async fn test_device(&self, device: &str) -> Res<dto::DeviceTest> {
         let till = self.till();
@@ -299,13 +429,13 @@ impl Shell {
             }
             "printer" => {
                 let detail = vec![
-                    (l.text("app-printer", &[]), self.devices.printer_name.clone()),
+                    (l.text("app-printer", &[]), self.devices().printer_name.clone()),
                     (l.text("app-till", &[]), till.config().till_id.clone()),
                 ];
-                let doc = till_printer::test_page(&self.devices.profile, &detail);
+                let doc = till_printer::test_page(&self.devices().profile, &detail);
                 till.print_document(&doc).await?;
                 self.keep(std::slice::from_ref(&doc));
-                Ok(ok(self.devices.printer_name.clone()))
+                Ok(ok(self.devices().printer_name.clone()))
             }
             "display" => {
                 let text = l.text("app-display-test", &[]);
@@ -314,8 +444,9 @@ impl Shell {
                 Ok(ok(text))
             }
             "scanner" => {
-                self.devices.cancel.arm();
-                let wait = tokio::time::timeout(Duration::from_secs(15), self.devices.devices.scanner.next_code());
+                let devices = self.devices();
+                devices.cancel.arm();
+                let wait = tokio::time::timeout(Duration::from_secs(15), devices.devices.scanner.next_code());
                 match wait.await {
                     Ok(Ok(code)) => {
                         let tail = crate::devices::last4(&code.text);
@@ -342,8 +473,8 @@ impl Shell {
             Some(s) if s.error.is_some() => {
                 dto::DeviceState::failed("warning", "app-host-offline", s.error.clone().unwrap_or_default())
             }
-            _ if !self.devices.host_enrolled => dto::DeviceState::failed("ready", "app-host-demo", ""),
-            _ => dto::DeviceState::ready(self.devices.host_name.clone()),
+            _ if !self.devices().host_enrolled => dto::DeviceState::failed("ready", "app-host-demo", ""),
+            _ => dto::DeviceState::ready(self.devices().host_name.clone()),
         };
         dto::Status {
             operator: session.as_ref().map(|s| s.operator.clone()),
@@ -353,7 +484,7 @@ impl Shell {
             refund_blocked: blocks.refund,
             terminal,
             printer,
-            scanner: dto::DeviceState::ready(self.devices.camera_dir.display().to_string()),
+            scanner: dto::DeviceState::ready(self.devices().camera_dir.display().to_string()),
             display: dto::DeviceState::ready(String::new()),
             host,
             backlog: till.sync_backlog().unwrap_or(0),
@@ -362,6 +493,7 @@ impl Shell {
 
     /// The PIN pad's state for the status bar.
     pub async fn terminal_state(&self) -> dto::DeviceState {
+        let _not_changing = self.changing.lock().await;
         match self.till().terminal_status().await {
             Ok(s) if s.ready => dto::DeviceState::ready(s.detail),
             Ok(s) => dto::DeviceState::failed("warning", "app-device-not-ready", s.detail),
@@ -381,7 +513,7 @@ impl Shell {
         match self.till().printer_status().await {
             Ok(s) if s.paper_out => dto::DeviceState::failed("error", "printer-paper-out", ""),
             Ok(s) if s.cover_open => dto::DeviceState::failed("error", "printer-cover-open", ""),
-            Ok(_) => dto::DeviceState::ready(self.devices.printer_name.clone()),
+            Ok(_) => dto::DeviceState::ready(self.devices().printer_name.clone()),
             Err(e) => device_error(&e),
         }
     }

@@ -121,6 +121,23 @@ export type SetupIn = {
     | { kind: "usb"; path: string }
     | { kind: "serial"; path: string; baud: number };
 };
+export type EnrolOut = {
+  merchant: string;
+  shop: string;
+  pos: string;
+  receipt_name: string;
+  receipt_address: string;
+  url: string;
+};
+export type DeviceSettings = {
+  terminal: SetupIn["terminal"] | null;
+  printer: SetupIn["printer"] | null;
+  paper: string;
+  ports: SetupPorts;
+};
+export type DeviceIn =
+  | { device: "terminal"; terminal: SetupIn["terminal"] }
+  | { device: "printer"; printer: SetupIn["printer"]; paper: string };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
 /** A rejection that is not the till's own error (IPC failure): shown as such, never hidden. */
@@ -147,6 +164,8 @@ export const api = {
   setupPorts: () => call<SetupPorts>("setup_ports"),
   setupTest: (input: SetupIn, device: string) => call<void>("setup_test", { input, device }),
   setupFinish: (input: SetupIn | null) => call<AppInfo>("setup_finish", { input }),
+  setupEnrol: (url: string, code: string, tillId: string) =>
+    call<EnrolOut>("setup_enrol", { url, code, tillId }),
   appInfo: () => call<AppInfo>("app_info"),
   status: () => call<Status>("status"),
   login: (operator: string, pin: string) => call<Session>("login", { operator, pin }),
@@ -177,6 +196,9 @@ export const api = {
   setRefundPin: (input: PinChange) => call<void>("set_refund_pin", { input }),
   setCopies: (copies: Copies) => call<AppInfo>("set_copies", { copies }),
   testDevice: (device: string) => call<DeviceTest>("test_device", { device }),
+  deviceSettings: () => call<DeviceSettings>("device_settings"),
+  tryDevice: (change: DeviceIn) => call<void>("try_device", { change }),
+  setDevice: (change: DeviceIn) => call<AppInfo>("set_device", { change }),
   uiReady: (screen: string) => call<void>("ui_ready", { screen }),
 };
 

@@ -9,19 +9,29 @@ use crate::support::{App, Error, Launch, Size, TestResult, key};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 const PIN: &str = "135790";
 
-/// The ZVT terminal simulator on a loopback port, killed on drop.
-struct PinPad {
+/// The ZVT terminal simulator on a loopback port or a pseudo-terminal, killed on drop.
+pub struct PinPad {
     child: Child,
-    address: String,
+    /// `host:port`, or the pseudo-terminal's path (`/dev/pts/N`).
+    pub address: String,
 }
 
 impl PinPad {
-    fn start() -> Result<PinPad, Error> {
+    pub fn start() -> Result<PinPad, Error> {
+        PinPad::spawn(&["--tcp", "127.0.0.1:0"], "TCP ")
+    }
+
+    /// The simulator at the other end of a pseudo-terminal: a PIN pad on a "serial port".
+    pub fn start_pty() -> Result<PinPad, Error> {
+        PinPad::spawn(&["--pty"], "PTY ")
+    }
+
+    fn spawn(args: &[&str], said: &str) -> Result<PinPad, Error> {
         let app = crate::support::app_binary();
         let sim = app.with_file_name("till-terminal-sim");
         if !sim.exists() {
@@ -32,7 +42,7 @@ impl PinPad {
             .into());
         }
         let mut child = Command::new(&sim)
-            .args(["--tcp", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -40,7 +50,7 @@ impl PinPad {
         BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
         let address = line
             .trim()
-            .strip_prefix("TCP ")
+            .strip_prefix(said)
             .ok_or(format!("the simulator said {line:?}"))?
             .to_owned();
         Ok(PinPad { child, address })
@@ -55,21 +65,23 @@ impl Drop for PinPad {
 }
 
 /// A network receipt printer: answers DLE EOT status requests "ready" and GS r 1 "paper
-/// adequate", and counts the other bytes it is sent.
-struct Printer {
-    address: String,
-    printed: Arc<AtomicUsize>,
+/// adequate", and counts and keeps the other bytes it is sent.
+pub struct Printer {
+    pub address: String,
+    pub printed: Arc<AtomicUsize>,
+    pub bytes: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
 }
 
 impl Printer {
-    fn start() -> Result<Printer, Error> {
+    pub fn start() -> Result<Printer, Error> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?.to_string();
         listener.set_nonblocking(true)?;
         let printed = Arc::new(AtomicUsize::new(0));
+        let bytes = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (count, stopped) = (printed.clone(), stop.clone());
+        let (count, kept, stopped) = (printed.clone(), bytes.clone(), stop.clone());
         std::thread::spawn(move || {
             while !stopped.load(Ordering::SeqCst) {
                 let Ok((mut s, _)) = listener.accept() else {
@@ -90,6 +102,7 @@ impl Printer {
                         } else if seen == [0x1d, 0x72] && (b == 1 || b == b'1') {
                             let _ = s.write_all(&[0x00]);
                         } else {
+                            kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(b);
                             count.fetch_add(1, Ordering::SeqCst);
                         }
                         seen = [seen[1], b];
@@ -97,7 +110,12 @@ impl Printer {
                 }
             }
         });
-        Ok(Printer { address, printed, stop })
+        Ok(Printer {
+            address,
+            printed,
+            bytes,
+            stop,
+        })
     }
 }
 
@@ -108,7 +126,12 @@ impl Drop for Printer {
 }
 
 /// Picks `value` in the `<select>` at `css`, as a tap on its option does.
-fn choose(app: &App, css: &str, value: &str) -> TestResult {
+pub fn choose(app: &App, css: &str, value: &str) -> TestResult {
+    // Scrolled to first, as a person scrolls to a list below the fold.
+    app.execute(
+        "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({ block: 'center' });",
+        vec![css.into()],
+    )?;
     app.click(&format!("{css} option[value='{value}']"))?;
     app.wait_until(&format!("{css} = {value}"), || {
         let v = app.execute("return document.querySelector(arguments[0]).value;", vec![css.into()])?;

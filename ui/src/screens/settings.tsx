@@ -1,7 +1,20 @@
 // T13: language, receipt copies, devices (each with a test button), operators, own PINs.
 import { useEffect, useState } from "preact/hooks";
-import { api, asTillError, type DeviceTest, type OperatorOut, type TillError } from "../api";
-import { useCtx, useT } from "../ctx";
+import { api, asTillError, type DeviceSettings, type DeviceTest, type OperatorOut, type TillError } from "../api";
+import { errorText, useCtx, useT } from "../ctx";
+import {
+  NEW_PRINTER,
+  NEW_TERMINAL,
+  PrinterPicker,
+  TerminalPicker,
+  printerChoice,
+  printerIn,
+  terminalChoice,
+  terminalIn,
+  type PrinterChoice,
+  type TerminalChoice,
+  type Tested,
+} from "../devicepick";
 import { LANGS } from "../i18n";
 import { useLive } from "../live";
 import { Btn, ErrorBox } from "../ui";
@@ -87,9 +100,11 @@ function Copies() {
 }
 
 function Devices() {
-  const { status, lang } = useCtx();
+  const { status, lang, session } = useCtx();
   const t = useT();
   const live = useLive();
+  const manager = session?.may.includes("settings") ?? false;
+  const [editing, setEditing] = useState<"terminal" | "printer" | null>(null);
   const [tests, setTests] = useState<Record<string, DeviceTest | TillError | "running">>({});
   const test = async (d: string) => {
     setTests((x) => ({ ...x, [d]: "running" }));
@@ -127,19 +142,145 @@ function Devices() {
                     <img class="thumb" src={live.frame} alt={t("app-camera-preview")} data-testid="device-scanner-preview" />
                   )}
                 </td>
-                <td>
+                <td class="actions">
                   <Btn testid={`device-${d}-test`} onClick={() => void test(d)} disabled={r === "running"}>
                     {r === "running" ? t("app-testing") : t("app-test")}
                   </Btn>
+                  {manager && (d === "terminal" || d === "printer") && (
+                    <Btn testid={`device-${d}-change`} onClick={() => setEditing(editing === d ? null : d)}>
+                      {t("app-device-change")}
+                    </Btn>
+                  )}
                 </td>
               </tr>
             );
           })}
         </tbody>
       </table>
+      {editing && <DeviceEditor key={editing} device={editing} onClose={() => setEditing(null)} />}
       <p class="muted small" lang={lang}>
         {t("app-host-line", { state: status ? t(status.host.message_id) : "", backlog: status?.backlog ?? 0 })}
       </p>
+    </div>
+  );
+}
+
+/** Settings → Devices → Change (Manager): the same form as the setup wizard's, tested before it
+ *  is saved; the till goes on with the new device at once (src-tauri/src/shell.rs set_device). */
+function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onClose: () => void }) {
+  const { lang, setInfo } = useCtx();
+  const t = useT();
+  const [current, setCurrent] = useState<DeviceSettings | null>(null);
+  const [terminal, setTerminal] = useState<TerminalChoice>(NEW_TERMINAL);
+  const [printer, setPrinter] = useState<PrinterChoice>(NEW_PRINTER);
+  const [paper, setPaper] = useState("80mm");
+  const [tested, setTested] = useState<Tested>(null);
+  const [error, setError] = useState<TillError | null>(null);
+  const [state, setState] = useState<"idle" | "saving" | "saved">("idle");
+  useEffect(() => {
+    api.deviceSettings().then(
+      (s) => {
+        setCurrent(s);
+        if (s.terminal) setTerminal(terminalChoice(s.terminal));
+        if (s.printer) setPrinter(printerChoice(s.printer));
+        setPaper(s.paper);
+      },
+      (e) => setError(asTillError(e)),
+    );
+  }, []);
+  const change = () =>
+    device === "terminal"
+      ? { device, terminal: terminalIn(terminal) }
+      : { device, printer: printerIn(printer), paper };
+  const edited = () => {
+    setTested(null);
+    setError(null);
+    setState("idle");
+  };
+  const tryIt = async () => {
+    setTested("testing");
+    try {
+      await api.tryDevice(change());
+      setTested({ ok: true, text: t("app-setup-test-ok") });
+    } catch (e) {
+      setTested({ ok: false, text: errorText(lang, asTillError(e)) });
+    }
+  };
+  const save = async () => {
+    setError(null);
+    setState("saving");
+    try {
+      setInfo(await api.setDevice(change()));
+      setState("saved");
+    } catch (e) {
+      setError(asTillError(e));
+      setState("idle");
+    }
+  };
+  const props = { t, prefix: "settings", ports: current?.ports ?? null, tested, onTest: () => void tryIt() };
+  return (
+    <div class="form device-editor" data-testid={`settings-${device}-editor`} data-loaded={String(!!current)}>
+      {device === "terminal" ? (
+        <TerminalPicker
+          {...props}
+          value={terminal}
+          onChange={(c) => {
+            setTerminal(c);
+            edited();
+          }}
+        />
+      ) : (
+        <>
+          <PrinterPicker
+            {...props}
+            value={printer}
+            onChange={(c) => {
+              setPrinter(c);
+              edited();
+            }}
+          />
+          <fieldset class="choice">
+            <legend>{t("app-setup-paper")}</legend>
+            {["58mm", "80mm"].map((p) => (
+              <label key={p} class="inline">
+                <input
+                  type="radio"
+                  name="settings-paper"
+                  data-testid={`settings-paper-${p}`}
+                  checked={paper === p}
+                  onChange={() => {
+                    setPaper(p);
+                    edited();
+                  }}
+                />
+                {p}
+              </label>
+            ))}
+          </fieldset>
+        </>
+      )}
+      {current && (device === "terminal" ? !current.terminal : !current.printer) && (
+        <p class="muted small">{t("app-device-set-elsewhere")}</p>
+      )}
+      <ErrorBox error={error} testid={`settings-${device}-error`} />
+      {state === "saved" && (
+        <p class="notice small" data-testid={`settings-${device}-saved`}>
+          {t("app-device-saved")}
+        </p>
+      )}
+      <div class="row end">
+        <Btn testid={`settings-${device}-cancel`} onClick={onClose}>
+          {t("app-close")}
+        </Btn>
+        <Btn
+          kind="primary"
+          testid={`settings-${device}-save`}
+          disabled={!current || state === "saving"}
+          onClick={() => void save()}
+        >
+          {state === "saving" ? t("app-device-saving") : t("app-save")}
+        </Btn>
+      </div>
     </div>
   );
 }

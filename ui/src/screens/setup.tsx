@@ -2,42 +2,25 @@
 // and the printer (each tested before it is kept) — or "Skip: demo till". src-tauri/src/setup.rs
 // checks and writes it all; this screen only gathers it.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { api, asTillError, type AppInfo, type SetupIn, type SetupPorts, type TillError } from "../api";
+import { api, asTillError, type AppInfo, type EnrolOut, type SetupIn, type SetupPorts, type TillError } from "../api";
 import { errorText } from "../ctx";
+import {
+  Field,
+  NEW_PRINTER,
+  NEW_TERMINAL,
+  PrinterPicker,
+  TerminalPicker,
+  printerIn,
+  terminalIn,
+  type PrinterChoice,
+  type TerminalChoice,
+  type Tested,
+} from "../devicepick";
 import { format, LANGS, type Lang } from "../i18n";
 
 const LANG_NAMES: Record<Lang, string> = { en: "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文" };
 const STEPS = ["language", "shop", "operator", "devices"] as const;
 type Step = (typeof STEPS)[number];
-
-type TerminalKind = "simulator" | "zvt-serial" | "zvt-tcp";
-type PrinterKind = "virtual" | "tcp" | "usb" | "serial";
-type Tested = { ok: boolean; text: string } | "testing" | null;
-
-function Field(props: {
-  label: string;
-  testid: string;
-  value: string;
-  onInput: (v: string) => void;
-  hint?: string;
-  type?: string;
-  inputRef?: preact.Ref<HTMLInputElement>;
-}) {
-  return (
-    <label>
-      {props.label}
-      <input
-        ref={props.inputRef}
-        data-testid={props.testid}
-        type={props.type ?? "text"}
-        autoComplete="off"
-        value={props.value}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-      />
-      {props.hint && <span class="muted small">{props.hint}</span>}
-    </label>
-  );
-}
 
 export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (info: AppInfo) => void }) {
   const [lang, setLang] = useState<Lang>(initialLang);
@@ -54,18 +37,10 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
     paper: "80mm",
   });
   const [pin, setPinState] = useState({ pin: "", again: "" });
-  const [terminal, setTerminal] = useState<{ kind: TerminalKind; path: string; address: string; baud: string }>({
-    kind: "simulator",
-    path: "",
-    address: "",
-    baud: "9600",
-  });
-  const [printer, setPrinter] = useState<{ kind: PrinterKind; path: string; address: string; baud: string }>({
-    kind: "virtual",
-    path: "",
-    address: "",
-    baud: "19200",
-  });
+  const [terminal, setTerminal] = useState<TerminalChoice>(NEW_TERMINAL);
+  const [printer, setPrinter] = useState<PrinterChoice>(NEW_PRINTER);
+  const [host, setHost] = useState({ url: "", code: "" });
+  const [enrolled, setEnrolled] = useState<EnrolOut | null>(null);
   const [tested, setTested] = useState<{ terminal: Tested; printer: Tested }>({ terminal: null, printer: null });
   const [error, setError] = useState<TillError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -93,21 +68,24 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
     lang,
     ...shop,
     pin: pin.pin,
-    terminal:
-      terminal.kind === "zvt-serial"
-        ? { kind: "zvt-serial", path: terminal.path, baud: Number(terminal.baud) || 9600 }
-        : terminal.kind === "zvt-tcp"
-          ? { kind: "zvt-tcp", address: terminal.address }
-          : { kind: "simulator" },
-    printer:
-      printer.kind === "tcp"
-        ? { kind: "tcp", address: printer.address }
-        : printer.kind === "usb"
-          ? { kind: "usb", path: printer.path }
-          : printer.kind === "serial"
-            ? { kind: "serial", path: printer.path, baud: Number(printer.baud) || 19200 }
-            : { kind: "virtual" },
+    terminal: terminalIn(terminal),
+    printer: printerIn(printer),
   });
+
+  // The back office's activation code: the shop's name and address come from the host.
+  const enrol = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const e = await api.setupEnrol(host.url, host.code, shop.till_id);
+      setEnrolled(e);
+      setShopState((s) => ({ ...s, shop_name: e.receipt_name, address: e.receipt_address || s.address }));
+    } catch (e) {
+      setError(asTillError(e));
+    }
+    setBusy(false);
+  };
 
   const go = (to: Step) => {
     setError(null);
@@ -160,25 +138,6 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
     }
   };
 
-  const portOptions = (ports?.serial_ports ?? []).map((p) => (
-    <option key={p.path} value={p.path}>
-      {[p.path, p.manufacturer, p.product, p.vid && p.pid ? `${p.vid}:${p.pid}` : null].filter(Boolean).join(" · ")}
-    </option>
-  ));
-  const testLine = (device: "terminal" | "printer") => {
-    const r = tested[device];
-    if (r === null) return null;
-    return (
-      <p
-        class={r === "testing" ? "muted" : r.ok ? "ok" : "error"}
-        data-testid={`setup-${device}-result`}
-        data-ok={r === "testing" ? "" : String(r.ok)}
-      >
-        {r === "testing" ? t("app-setup-testing") : r.text}
-      </p>
-    );
-  };
-
   return (
     <div class="setup-page">
       <header class="topbar">
@@ -214,6 +173,49 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
         )}
         {step === "shop" && (
           <form class="form grid2" onSubmit={(e) => e.preventDefault()}>
+            <fieldset class="device enrol" data-testid="setup-enrol" data-enrolled={String(!!enrolled)}>
+              <legend>{t("app-setup-enrol-title")}</legend>
+              {enrolled ? (
+                <p class="ok" data-testid="setup-enrolled">
+                  {t("app-setup-enrolled", { merchant: enrolled.merchant, shop: enrolled.shop, pos: enrolled.pos })}
+                </p>
+              ) : (
+                <>
+                  <p class="muted small">{t("app-setup-enrol-explain")}</p>
+                  <div class="row wrap">
+                    <Field
+                      label={t("app-setup-host-url")}
+                      testid="setup-host-url"
+                      value={host.url}
+                      hint="https://office.example.com"
+                      onInput={(url) => {
+                        setError(null);
+                        setHost({ ...host, url });
+                      }}
+                    />
+                    <Field
+                      label={t("app-setup-activation-code")}
+                      testid="setup-activation-code"
+                      value={host.code}
+                      hint="1234-5678-9012"
+                      onInput={(code) => {
+                        setError(null);
+                        setHost({ ...host, code });
+                      }}
+                    />
+                  </div>
+                  <button
+                    type="button"
+                    class="btn plain"
+                    data-testid="setup-enrol-button"
+                    disabled={busy || !host.url.trim() || !host.code.trim()}
+                    onClick={() => void enrol()}
+                  >
+                    {busy ? t("app-setup-enrolling") : t("app-setup-enrol")}
+                  </button>
+                </>
+              )}
+            </fieldset>
             <Field
               inputRef={first}
               label={t("app-setup-shop-name")}
@@ -245,6 +247,7 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
               label={t("app-setup-till-id")}
               testid="setup-till-id"
               value={shop.till_id}
+              disabled={!!enrolled}
               onInput={(v) => setShop({ ...shop, till_id: v })}
             />
             <label>
@@ -301,120 +304,30 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
         )}
         {step === "devices" && (
           <form class="form grid2" onSubmit={(e) => e.preventDefault()}>
-            <fieldset class="device">
-              <legend>{t("app-setup-terminal")}</legend>
-              <select
-                data-testid="setup-terminal-kind"
-                value={terminal.kind}
-                onChange={(e) => {
-                  setTerminal({ ...terminal, kind: e.currentTarget.value as TerminalKind });
-                  setTested({ ...tested, terminal: null });
-                }}
-              >
-                <option value="simulator">{t("app-setup-terminal-simulator")}</option>
-                <option value="zvt-serial">{t("app-setup-terminal-zvt-serial")}</option>
-                <option value="zvt-tcp">{t("app-setup-terminal-zvt-tcp")}</option>
-              </select>
-              {terminal.kind === "zvt-serial" && (
-                <label>
-                  {t("app-setup-port")}
-                  <select
-                    data-testid="setup-terminal-port"
-                    value={terminal.path}
-                    onChange={(e) => setTerminal({ ...terminal, path: e.currentTarget.value })}
-                  >
-                    <option value="">{portOptions.length ? t("app-setup-choose") : t("app-setup-no-ports")}</option>
-                    {portOptions}
-                  </select>
-                </label>
-              )}
-              {terminal.kind === "zvt-tcp" && (
-                <Field
-                  label={t("app-setup-address-port")}
-                  testid="setup-terminal-address"
-                  value={terminal.address}
-                  hint="192.168.1.20:20007"
-                  onInput={(v) => setTerminal({ ...terminal, address: v })}
-                />
-              )}
-              <button
-                type="button"
-                class="btn plain"
-                data-testid="setup-terminal-test"
-                disabled={tested.terminal === "testing"}
-                onClick={() => void test("terminal")}
-              >
-                {t("app-setup-test")}
-              </button>
-              {testLine("terminal")}
-            </fieldset>
-            <fieldset class="device">
-              <legend>{t("app-setup-printer")}</legend>
-              <select
-                data-testid="setup-printer-kind"
-                value={printer.kind}
-                onChange={(e) => {
-                  setPrinter({ ...printer, kind: e.currentTarget.value as PrinterKind });
-                  setTested({ ...tested, printer: null });
-                }}
-              >
-                <option value="virtual">{t("app-setup-printer-virtual")}</option>
-                <option value="tcp">{t("app-setup-printer-tcp")}</option>
-                <option value="usb">{t("app-setup-printer-usb")}</option>
-                <option value="serial">{t("app-setup-printer-serial")}</option>
-              </select>
-              {printer.kind === "tcp" && (
-                <Field
-                  label={t("app-setup-address-port")}
-                  testid="setup-printer-address"
-                  value={printer.address}
-                  hint="192.168.1.30:9100"
-                  onInput={(v) => setPrinter({ ...printer, address: v })}
-                />
-              )}
-              {printer.kind === "usb" && (
-                <label>
-                  {t("app-setup-usb-printer")}
-                  <select
-                    data-testid="setup-printer-usb"
-                    value={printer.path}
-                    onChange={(e) => setPrinter({ ...printer, path: e.currentTarget.value })}
-                  >
-                    <option value="">
-                      {ports?.usb_printers.length ? t("app-setup-choose") : t("app-setup-no-usb-printers")}
-                    </option>
-                    {(ports?.usb_printers ?? []).map((p) => (
-                      <option key={p} value={p}>
-                        {p}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-              )}
-              {printer.kind === "serial" && (
-                <label>
-                  {t("app-setup-port")}
-                  <select
-                    data-testid="setup-printer-port"
-                    value={printer.path}
-                    onChange={(e) => setPrinter({ ...printer, path: e.currentTarget.value })}
-                  >
-                    <option value="">{portOptions.length ? t("app-setup-choose") : t("app-setup-no-ports")}</option>
-                    {portOptions}
-                  </select>
-                </label>
-              )}
-              <button
-                type="button"
-                class="btn plain"
-                data-testid="setup-printer-test"
-                disabled={tested.printer === "testing"}
-                onClick={() => void test("printer")}
-              >
-                {t("app-setup-test")}
-              </button>
-              {testLine("printer")}
-            </fieldset>
+            <TerminalPicker
+              t={t}
+              prefix="setup"
+              value={terminal}
+              ports={ports}
+              tested={tested.terminal}
+              onChange={(c) => {
+                setTerminal(c);
+                setTested((s) => ({ ...s, terminal: null }));
+              }}
+              onTest={() => void test("terminal")}
+            />
+            <PrinterPicker
+              t={t}
+              prefix="setup"
+              value={printer}
+              ports={ports}
+              tested={tested.printer}
+              onChange={(c) => {
+                setPrinter(c);
+                setTested((s) => ({ ...s, printer: null }));
+              }}
+              onTest={() => void test("printer")}
+            />
           </form>
         )}
         {error && (

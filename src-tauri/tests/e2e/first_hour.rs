@@ -1,0 +1,400 @@
+//! A shop's first hour, through the UI only, from an empty data folder: a real back office
+//! (`till-host` over a PostgreSQL cluster started here) where the owner activates their
+//! account, creates the shop and has the portal's "Set up POS" make an activation code; the
+//! wizard in 繁體中文 enrols with it (a wrong code first: refused and said so) and takes the
+//! shop's name and address from the host; the PIN pad is picked from the serial-port list — a
+//! pseudo-terminal whose other end is the ZVT simulator — and tested; a TCP 9100 printer (a
+//! listener here that keeps the bytes) is tested; the first card sale prints there and reaches
+//! the host. Then Settings: the manager moves the printer to another address (a malformed
+//! address and one that does not answer are refused first, nothing changed), and the next
+//! receipt prints at the new one without a restart; the journal records who changed what.
+
+use crate::flows_support::{amount, content, new_sale, pay};
+use crate::setup::{PinPad, Printer, choose};
+use crate::support::{App, Error, Launch, Size, TestResult, key};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use till_testkit::pg::Pg;
+
+const PIN: &str = "246810";
+const PORTAL_PIN: &str = "8642097";
+const OWNER: &str = "owner@tea.example";
+const SHOP: &str = "茶居 Tea House";
+const ADDRESS: &str = "香港中環皇后大道中 88 號";
+
+/// Percent-encodes a form value.
+fn enc(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One answer of the portal.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `till-host serve` over a fresh cluster, with a merchant and its owner; killed on drop.
+struct Office {
+    child: Child,
+    port: u16,
+    _pg: Pg,
+    activation: String,
+}
+
+impl Drop for Office {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Office {
+    fn start() -> Result<Office, Error> {
+        let bin = crate::support::app_binary().with_file_name("till-host");
+        if !bin.exists() {
+            return Err(format!(
+                "{} is not built: cargo build -p till-host (cargo xtask test builds it)",
+                bin.display()
+            )
+            .into());
+        }
+        let pg = Pg::start()?;
+        let db = pg.url("postgres");
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let public = format!("http://127.0.0.1:{port}");
+        let made = Command::new(&bin)
+            .args(["create-merchant", "--name", "Tea House Ltd", "--email", OWNER])
+            .env("DATABASE_URL", &db)
+            .env("TILL_HOST_PUBLIC_URL", &public)
+            .stdin(Stdio::null())
+            .output()?;
+        let link = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+        let activation = link
+            .rsplit_once("/activate/")
+            .map(|(_, t)| t.to_owned())
+            .ok_or(format!(
+                "create-merchant said {link:?} {}",
+                String::from_utf8_lossy(&made.stderr)
+            ))?;
+        let child = Command::new(&bin)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &db)
+            .env("TILL_HOST_PUBLIC_URL", &public)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let office = Office {
+            child,
+            port,
+            _pg: pg,
+            activation,
+        };
+        let started = Instant::now();
+        while office.http("GET", "/healthz", None, None).map(|a| a.status).ok() != Some(200) {
+            if started.elapsed() > Duration::from_secs(120) {
+                return Err("till-host did not answer /healthz".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(office)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One HTTP/1.1 request (`Connection: close`), as a browser's form post or page load.
+    fn http(&self, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Result<Answer, Error> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let body = form.unwrap_or("");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        if form.is_some() {
+            req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        }
+        if let Some(c) = cookie {
+            req.push_str(&format!("Cookie: {c}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes())?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, rest) = text.split_once("\r\n\r\n").ok_or("no HTTP head")?;
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse().ok())
+            .ok_or("no HTTP status")?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+        let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+        Ok(Answer { status, headers, body })
+    }
+
+    /// The owner's account activated and signed in: the session cookie.
+    fn owner_session(&self) -> Result<String, Error> {
+        let form = format!("pin={PORTAL_PIN}&pin2={PORTAL_PIN}");
+        let a = self.http("POST", &format!("/activate/{}", self.activation), None, Some(&form))?;
+        assert_eq!(a.status, 303, "the owner's account is activated: {}", a.body);
+        let a = self.http(
+            "POST",
+            "/login",
+            None,
+            Some(&format!("email={}&pin={PORTAL_PIN}", enc(OWNER))),
+        )?;
+        let cookie = a
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| v.split(';').next().filter(|c| c.starts_with("otsid=")))
+            .ok_or(format!("the owner's login set no session: {}", a.status))?;
+        Ok(cookie.to_owned())
+    }
+
+    /// The portal's "create shop" and "Set up POS": the activation code it shows.
+    fn activation_code(&self, cookie: &str) -> Result<String, Error> {
+        let form = format!("name={}&address={}", enc(SHOP), enc(ADDRESS));
+        let a = self.http("POST", "/shops", Some(cookie), Some(&form))?;
+        let shop = a
+            .header("location")
+            .and_then(|l| l.strip_prefix("/shops/"))
+            .ok_or(format!("the shop was not made: {} {}", a.status, a.body))?
+            .to_owned();
+        let a = self.http(
+            "POST",
+            &format!("/shops/{shop}/pos"),
+            Some(cookie),
+            Some("name=Counter+1"),
+        )?;
+        assert_eq!(a.status, 201, "Set up POS: {}", a.body);
+        let code = a
+            .body
+            .split("id=\"activation-code\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .ok_or("no activation code on the page")?;
+        Ok(code.to_owned())
+    }
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Painted, not only in the DOM: two animation frames later.
+fn painted(app: &App) -> TestResult {
+    app.execute_async(
+        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        vec![],
+    )?;
+    Ok(())
+}
+
+#[test]
+fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_printer_and_host() -> TestResult {
+    let office = Office::start()?;
+    let owner = office.owner_session()?;
+    let code = office.activation_code(&owner)?;
+    let pad = PinPad::start_pty()?;
+    let printer = Printer::start()?;
+    let dir = crate::support::temp_dir("first-hour")?;
+    let app = App::launch_with(Launch::new(Size::XGA).data_dir(&dir).first_start())?;
+
+    app.wait_attribute("[data-testid=setup]", "data-step", "language")?;
+    app.click("[data-testid=setup-lang-zh-Hant]")?;
+    app.wait_attribute("[data-testid=setup]", "data-lang", "zh-Hant")?;
+    app.click("[data-testid=setup-next]")?;
+
+    // Enrolment: a wrong code is refused and said so, in 繁體中文; the portal's code works.
+    app.wait_attribute("[data-testid=setup]", "data-step", "shop")?;
+    app.type_into("[data-testid=setup-host-url]", &office.url())?;
+    let last = if code.ends_with('1') { '2' } else { '1' };
+    let wrong = format!("{}{last}", &code[..code.len() - 1]);
+    app.type_into("[data-testid=setup-activation-code]", &wrong)?;
+    app.click("[data-testid=setup-enrol-button]")?;
+    app.wait_attribute("[data-testid=setup-error]", "data-code", "activation-code-wrong")?;
+    let said = content(&app, "[data-testid=setup-error]")?;
+    assert!(said.contains("啟用碼"), "the refusal is in 繁體中文: {said}");
+    painted(&app)?;
+    app.screenshot("first-hour-1-wrong-code-zh-Hant")?;
+    app.set_value("[data-testid=setup-activation-code]", &code)?;
+    app.click("[data-testid=setup-enrol-button]")?;
+    app.wait_attribute("[data-testid=setup-enrol]", "data-enrolled", "true")?;
+    let filled = app.execute(
+        "return [document.querySelector('[data-testid=setup-shop-name]').value, document.querySelector('[data-testid=setup-address]').value];",
+        vec![],
+    )?;
+    assert_eq!(
+        filled,
+        serde_json::json!([SHOP, ADDRESS]),
+        "the shop comes from the back office"
+    );
+    app.type_into("[data-testid=setup-merchant-id]", "123456789012345")?;
+    app.type_into("[data-testid=setup-terminal-id]", "29000001")?;
+    painted(&app)?;
+    app.screenshot("first-hour-2-enrolled-zh-Hant")?;
+    app.click("[data-testid=setup-next]")?;
+
+    app.wait_attribute("[data-testid=setup]", "data-step", "operator")?;
+    app.type_into("[data-testid=setup-pin]", PIN)?;
+    app.type_into("[data-testid=setup-pin-again]", PIN)?;
+    app.click("[data-testid=setup-next]")?;
+
+    // The PIN pad from the list of serial ports: the simulator's pseudo-terminal.
+    app.wait_attribute("[data-testid=setup]", "data-step", "devices")?;
+    choose(&app, "[data-testid=setup-terminal-kind]", "zvt-serial")?;
+    choose(&app, "[data-testid=setup-terminal-port]", &pad.address)?;
+    app.click("[data-testid=setup-terminal-test]")?;
+    app.wait_attribute("[data-testid=setup-terminal-result]", "data-ok", "true")?;
+    choose(&app, "[data-testid=setup-printer-kind]", "tcp")?;
+    app.type_into("[data-testid=setup-printer-address]", &printer.address)?;
+    app.click("[data-testid=setup-printer-test]")?;
+    app.wait_attribute("[data-testid=setup-printer-result]", "data-ok", "true")?;
+    painted(&app)?;
+    app.screenshot("first-hour-3-devices-zh-Hant")?;
+    app.click("[data-testid=setup-finish]")?;
+
+    app.wait_attribute("[data-testid=app]", "data-screen", "login")?;
+    let settings = std::fs::read_to_string(dir.join("till.toml"))?;
+    for expected in [
+        format!("name = \"{SHOP}\""),
+        format!("path = \"{}\"", pad.address),
+        format!("url = \"{}\"", office.url()),
+    ] {
+        assert!(settings.contains(&expected), "{expected} in till.toml:\n{settings}");
+    }
+    app.type_into("[data-testid=login-operator]", "1")?;
+    app.type_into("[data-testid=login-pin]", &format!("{PIN}{}", key::ENTER))?;
+    app.wait_attribute("[data-testid=app]", "data-screen", "sale")?;
+
+    // The first card sale: through the pseudo-terminal, printed on the network printer.
+    let before = printer.printed.load(Ordering::SeqCst);
+    amount(&app, "38.50")?;
+    assert_eq!(pay(&app, "card")?, "approved", "the first card sale");
+    painted(&app)?;
+    app.screenshot("first-hour-4-first-sale-zh-Hant")?;
+    app.wait_until("the receipt on the network printer", || {
+        let bytes = printer.bytes.lock().map_err(|e| e.to_string())?;
+        Ok(
+            (printer.printed.load(Ordering::SeqCst) > before + 200 && bytes.windows(5).any(|w| w == b"38.50"))
+                .then_some(()),
+        )
+    })?;
+    // ... and in the back office.
+    app.wait_until("the sale in the portal's transactions", || {
+        let page = office.http("GET", "/transactions", Some(&owner), None)?;
+        Ok((page.status == 200 && page.body.contains("38.50")).then_some(()))
+    })?;
+
+    // Settings: the printer moves. A malformed address and one that does not answer are
+    // refused (nothing changed); the new printer is tested, saved and used at once.
+    let moved = Printer::start()?;
+    new_sale(&app)?;
+    app.click("[data-testid=tab-settings]")?;
+    app.wait_for("[data-testid=device-printer-change]")?;
+    app.click("[data-testid=device-printer-change]")?;
+    app.wait_attribute("[data-testid=settings-printer-editor]", "data-loaded", "true")?;
+    let was = std::fs::read(dir.join("till.toml"))?;
+    app.set_value("[data-testid=settings-printer-address]", "not an address")?;
+    app.click("[data-testid=settings-printer-save]")?;
+    app.wait_for("[data-testid=settings-printer-error]")?;
+    assert_eq!(
+        std::fs::read(dir.join("till.toml"))?,
+        was,
+        "a malformed address changes nothing"
+    );
+    let closed = TcpListener::bind("127.0.0.1:0")?.local_addr()?.to_string();
+    app.set_value("[data-testid=settings-printer-address]", &closed)?;
+    app.click("[data-testid=settings-printer-save]")?;
+    app.wait_until("the silent printer refused", || {
+        let said = content(&app, "[data-testid=settings-printer-error]").unwrap_or_default();
+        Ok(said.contains("打印機").then_some(said))
+    })?;
+    assert_eq!(
+        std::fs::read(dir.join("till.toml"))?,
+        was,
+        "a printer that does not answer changes nothing"
+    );
+    app.set_value("[data-testid=settings-printer-address]", &moved.address)?;
+    app.click("[data-testid=settings-printer-test]")?;
+    app.wait_attribute("[data-testid=settings-printer-result]", "data-ok", "true")?;
+    app.click("[data-testid=settings-printer-save]")?;
+    app.wait_for("[data-testid=settings-printer-saved]")?;
+    painted(&app)?;
+    app.screenshot("first-hour-5-printer-moved-zh-Hant")?;
+    let settings = std::fs::read_to_string(dir.join("till.toml"))?;
+    assert!(settings.contains(&moved.address), "{settings}");
+
+    app.click("[data-testid=tab-sale]")?;
+    app.wait_attribute("[data-testid=app]", "data-screen", "sale")?;
+    let old_printer = printer.printed.load(Ordering::SeqCst);
+    amount(&app, "12.30")?;
+    assert_eq!(pay(&app, "cash")?, "approved");
+    app.wait_until("the next receipt at the moved printer", || {
+        let bytes = moved.bytes.lock().map_err(|e| e.to_string())?;
+        Ok(bytes.windows(5).any(|w| w == b"12.30").then_some(()))
+    })?;
+    assert_eq!(
+        printer.printed.load(Ordering::SeqCst),
+        old_printer,
+        "nothing more went to the old printer"
+    );
+    drop(app);
+    // The journal says who changed the printer (operator 1), from what to what.
+    let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;
+    let changes: Vec<String> = journal
+        .events_after(0, 100_000)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.contains("\"setting\"") && e.contains("\"printer\""))
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|e| e.contains("\"operator\":\"1\"") && e.contains(&moved.address) && e.contains(&printer.address)),
+        "the printer change is journaled with who, from and to: {changes:?}"
+    );
+    Ok(())
+}
