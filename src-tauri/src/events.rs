@@ -70,6 +70,8 @@ pub fn spawn_status(app: AppHandle) {
             // S2: an idle session, or one from before the daily re-login window, ends on screen
             // (the status below then has no operator, and the UI asks for the PIN).
             shell.till().end_session_if_due();
+            // T10: the means other than card settle by themselves at 00:00.
+            shell.auto_settle().await;
             if tick.is_multiple_of(TERMINAL_EVERY) && !shell.till().is_busy() {
                 terminal = shell.terminal_state().await;
                 printer = shell.printer_state().await;

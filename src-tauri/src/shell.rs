@@ -243,6 +243,20 @@ impl Shell {
         Ok(dto::ReportOut::new(&r, &till))
     }
 
+    /// T10's automatic settlement at 00:00 when it is due: its slip printed, kept for the
+    /// preview, and the screens told.
+    pub async fn auto_settle(&self) {
+        let till = self.till();
+        match till.auto_settle_if_due().await {
+            Ok(Some(r)) => {
+                self.keep(&r.docs);
+                self.ui.emit("auto-settled", &dto::ReportOut::new(&r, &till));
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("opentill: automatic settlement: {e}"),
+        }
+    }
+
     pub async fn balance(&self) -> Res<dto::Balance> {
         let till = self.till();
         Ok(dto::Balance::new(&till.balance().await?, &till))

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::PaymentMeans;
 use crate::batch::{BatchTotals, TerminalTotals};
 use crate::config::Blocks;
 use crate::ids::{BatchNo, TxnId};
@@ -42,6 +43,15 @@ pub enum EventBody {
     Blocks {
         blocks: Blocks,
     },
+    /// The automatic settlement at 00:00 (T10) of the means that settle by themselves (all but
+    /// card): the batch's transactions of `means` started before `through` are closed with
+    /// these totals, and its Z report printed. The batch stays open for card.
+    MeansSettled {
+        batch: BatchNo,
+        means: Vec<PaymentMeans>,
+        through: DateTime<Utc>,
+        till: Box<BatchTotals>,
+    },
     /// A manager changed a setting of till.toml (T13): who, which key, from what to what
     /// (secrets masked). The file holds the value; this is the record of the change.
     Setting {
@@ -62,6 +72,7 @@ impl EventBody {
             EventBody::Settled { .. } => "batch.settled".to_owned(),
             EventBody::Operator { .. } => "operator".to_owned(),
             EventBody::Blocks { .. } => "blocks".to_owned(),
+            EventBody::MeansSettled { .. } => "batch.means-settled".to_owned(),
             EventBody::Setting { .. } => "setting".to_owned(),
         }
     }

@@ -146,7 +146,7 @@ impl Rules<'_> {
                 means: original.means.id().to_owned(),
             });
         }
-        if original.batch != self.batch.no {
+        if original.batch != self.batch.no || original.settled_at.is_some() {
             return Err(DomainError::VoidAfterSettlement { trace });
         }
         match original.status {
@@ -262,6 +262,7 @@ impl Rules<'_> {
             voided_by: None,
             resolution: None,
             signature: None,
+            settled_at: None,
         }
     }
 }

@@ -431,6 +431,28 @@ pub fn settlement_slip(
     b.done()
 }
 
+/// The automatic settlement's slip (T10, 00:00): the totals of the means that settle by
+/// themselves, closed through `through`; the batch stays open for card.
+pub fn auto_settlement_slip(
+    batch: &Batch,
+    totals: &BatchTotals,
+    through: DateTime<Utc>,
+    config: &TillConfig,
+    now: DateTime<Utc>,
+) -> ReceiptDoc {
+    let mut b = Builder::new();
+    b.header(config).push(Line::Rule);
+    b.center(Text::label("report-auto-title"), true);
+    b.pair("receipt-batch", batch.no.to_string())
+        .pair("report-through", local_time(config, through))
+        .pair("report-settled", local_time(config, now))
+        .push(Line::Rule);
+    totals_section(&mut b, totals);
+    b.push(Line::Rule);
+    b.center(Text::label("report-card-open"), false);
+    b.done()
+}
+
 /// The Z report's transaction list: every transaction of the batch, one line each.
 pub fn transaction_list(batch: &Batch, txns: &[Transaction], config: &TillConfig) -> ReceiptDoc {
     let mut b = Builder::new();

@@ -217,6 +217,10 @@ pub struct Transaction {
     /// The customer's signature, when the CVM asked for one and the display captured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<Signature>,
+    /// When an automatic settlement closed it ahead of its batch (T10: the means other than
+    /// card settle at 00:00): counted there, no longer in the batch's X and Z, never voided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,6 +409,7 @@ mod tests {
             voided_by: None,
             resolution: None,
             signature: None,
+            settled_at: None,
         }
     }
 

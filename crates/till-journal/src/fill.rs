@@ -63,6 +63,7 @@ pub fn fill_for_benchmark(journal: &mut Journal, count: u64, batches: u32, start
             voided_by: None,
             resolution: None,
             signature: None,
+            settled_at: None,
         };
         let card = (means == PaymentMeans::Card).then(|| CardData {
             masked_pan,

@@ -236,11 +236,12 @@ impl Journal {
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
 
-    /// Every transaction of a batch, in the order they were made.
+    /// The transactions of a batch still open in it (those an automatic settlement closed are
+    /// left out), in the order they were made.
     pub fn batch_txns(&self, batch: BatchNo) -> Result<Vec<Transaction>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT body FROM txns WHERE batch = ?1 ORDER BY started_at, rowid")?;
+            .prepare_cached("SELECT body FROM txns WHERE batch = ?1 AND settled = 0 ORDER BY started_at, rowid")?;
         let rows = stmt.query_map([i64::from(batch.0)], |r| r.get::<_, String>(0))?;
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
@@ -249,7 +250,7 @@ impl Journal {
     pub fn totals(&self, batch: BatchNo, currency: Currency) -> Result<BatchTotals> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT means, kind, COUNT(*), SUM(total_minor) FROM txns
-             WHERE batch = ?1 AND (status = 'approved' OR (status = 'voided' AND kind = 'sale'))
+             WHERE batch = ?1 AND settled = 0 AND (status = 'approved' OR (status = 'voided' AND kind = 'sale'))
              GROUP BY means, kind",
         )?;
         let mut totals = BatchTotals::empty(batch, currency);
@@ -610,7 +611,7 @@ mod tests {
             fill_for_benchmark(&mut j, 10, 1, t0())?;
         }
         let j = Journal::open(&path)?;
-        assert_eq!(j.conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?, 2);
+        assert_eq!(j.conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?, 3);
         assert_eq!(
             j.conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?,
             "wal"

@@ -61,10 +61,10 @@ pub(crate) fn set_state<T: serde::Serialize>(conn: &Connection, key: &str, value
 pub(crate) fn save_txn(conn: &SqlTxn<'_>, t: &Transaction) -> Result<()> {
     let card = t.approval.as_ref().and_then(|a| a.card.as_ref());
     conn.prepare_cached(
-        "INSERT INTO txns (id, batch, trace, kind, means, status, total_minor, last4, auth_code, started_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO txns (id, batch, trace, kind, means, status, total_minor, last4, auth_code, started_at, body, settled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, last4 = excluded.last4,
-           auth_code = excluded.auth_code, body = excluded.body",
+           auth_code = excluded.auth_code, body = excluded.body, settled = excluded.settled",
     )?
     .execute(params![
         t.id.0,
@@ -78,6 +78,7 @@ pub(crate) fn save_txn(conn: &SqlTxn<'_>, t: &Transaction) -> Result<()> {
         t.approval.as_ref().and_then(|a| a.auth_code.as_deref()),
         ts(t.started_at),
         serde_json::to_string(t)?,
+        t.settled_at.is_some(),
     ])?;
     Ok(())
 }
@@ -164,6 +165,29 @@ pub(crate) fn project(conn: &SqlTxn<'_>, at: DateTime<Utc>, body: &EventBody) ->
         EventBody::Blocks { blocks } => set_state(conn, "blocks", blocks)?,
         // Nothing to materialise: till.toml holds the setting, the event is its history.
         EventBody::Setting { .. } => {}
+        EventBody::MeansSettled {
+            batch, means, through, ..
+        } => {
+            let mut closed = Vec::new();
+            {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT body FROM txns WHERE batch = ?1 AND settled = 0 AND means = ?2 AND started_at <= ?3
+                     AND status NOT IN ('pending', 'unknown')",
+                )?;
+                for m in means {
+                    let rows = stmt.query_map(params![i64::from(batch.0), m.id(), ts(*through)], |r| {
+                        r.get::<_, String>(0)
+                    })?;
+                    for body in rows {
+                        closed.push(serde_json::from_str::<Transaction>(&body?)?);
+                    }
+                }
+            }
+            for mut t in closed {
+                t.settled_at = Some(at);
+                save_txn(conn, &t)?;
+            }
+        }
     }
     Ok(())
 }

@@ -42,6 +42,10 @@ const MIGRATIONS: &[&str] = &[
     // 2: how far the host has acknowledged the events (not a fold of the events, so kept out
     // of the tables `verify` compares).
     "CREATE TABLE sync (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    // 3: transactions closed by the automatic settlement at 00:00 (T10) ahead of their batch;
+    // the batch's totals count the rest, over their own covering index.
+    "ALTER TABLE txns ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX txns_open_totals ON txns (batch, settled, means, kind, status, total_minor);",
 ];
 
 /// Brings the file to the newest schema; does nothing (and writes nothing) when it is current.

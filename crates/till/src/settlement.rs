@@ -100,6 +100,88 @@ impl Till {
         })
     }
 
+    /// The means that settle by themselves at 00:00 (T10): every accepted one but those the
+    /// card terminal settles at the manager's SETTLE (card, Tap & Go).
+    pub fn auto_settled_means(&self) -> Vec<PaymentMeans> {
+        self.config
+            .accepted
+            .iter()
+            .copied()
+            .filter(|m| !matches!(m, PaymentMeans::Card | PaymentMeans::TapAndGo))
+            .collect()
+    }
+
+    /// T10: the automatic settlement at 00:00, asked for by the app's status loop. Due once a transaction of a means that settles by itself, still open in
+    /// the batch, was started before the last local midnight: those transactions are closed
+    /// with their totals (journaled, no operator: nobody asks for it) and the slip and list
+    /// printed; card stays open for the manager's SETTLE. Never waits: while a flow runs, or
+    /// while the batch is settling, it does nothing and is tried again at the next call.
+    pub async fn auto_settle_if_due(&self) -> Result<Option<Report>> {
+        let means = self.auto_settled_means();
+        if means.is_empty() {
+            return Ok(None);
+        }
+        let Ok(_flow) = self.flow.try_lock() else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let offset = self.config.offset();
+        let Some(midnight) = now
+            .with_timezone(&offset)
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|m| m.and_local_timezone(offset).single())
+            .map(|m| m.with_timezone(&chrono::Utc))
+        else {
+            return Ok(None);
+        };
+        let Some(batch) = self.journal().current_batch()? else {
+            return Ok(None);
+        };
+        if batch.status != BatchStatus::Open {
+            return Ok(None);
+        }
+        let closing: Vec<Transaction> = self
+            .journal()
+            .batch_txns(batch.no)?
+            .into_iter()
+            .filter(|t| {
+                means.contains(&t.means)
+                    && t.started_at < midnight
+                    && !matches!(t.status, TxnStatus::Pending | TxnStatus::Unknown)
+            })
+            .collect();
+        if closing.is_empty() {
+            return Ok(None);
+        }
+        let totals = BatchTotals::fold(batch.no, self.config.currency, &closing);
+        // Through the last instant before midnight: a sale at 00:00:00 belongs to the new day.
+        let through = midnight - chrono::Duration::microseconds(1);
+        self.commit(&[Event {
+            at: now,
+            body: EventBody::MeansSettled {
+                batch: batch.no,
+                means: means.clone(),
+                through,
+                till: Box::new(totals.clone()),
+            },
+        }])?;
+        let labels = self.labels();
+        let docs = vec![
+            receipt::auto_settlement_slip(&batch, &totals, through, &self.config, now).resolve(&labels),
+            receipt::transaction_list(&batch, &closing, &self.config).resolve(&labels),
+        ];
+        let print_error = self.print_docs(&docs).await;
+        Ok(Some(Report {
+            batch,
+            totals,
+            terminal: None,
+            docs,
+            print_error,
+            next_batch: None,
+        }))
+    }
+
     /// T5: stored-value balance and the last transactions made on this till.
     pub async fn balance(&self) -> Result<StoredValueBalance> {
         self.authorize(Action::Balance)?;
