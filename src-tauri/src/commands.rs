@@ -102,6 +102,26 @@ pub async fn set_device(shell: S<'_>, change: dto::DeviceIn) -> Res<dto::AppInfo
     shell.set_device(&change).await
 }
 
+/// Settings → Back office (Manager).
+#[tauri::command]
+pub fn host_state(shell: S<'_>) -> Res<dto::HostOut> {
+    shell.host_state()
+}
+
+#[tauri::command]
+pub async fn host_enrol(app: tauri::AppHandle, shell: S<'_>, url: String, code: String) -> Res<setup::EnrolOut> {
+    let out = shell.host_enrol(&url, &code).await?;
+    crate::events::spawn_sync(app);
+    Ok(out)
+}
+
+#[tauri::command]
+pub async fn host_leave(app: tauri::AppHandle, shell: S<'_>) -> Res<dto::AppInfo> {
+    let info = shell.host_leave().await?;
+    crate::events::spawn_sync(app);
+    Ok(info)
+}
+
 #[tauri::command]
 pub fn app_info(shell: S<'_>) -> dto::AppInfo {
     shell.info()

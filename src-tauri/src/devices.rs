@@ -64,6 +64,8 @@ pub struct Assembled {
     /// The demo's simulated PIN pad, at the customer's pace: what a till set to the simulator
     /// uses, kept so Settings can switch back to it.
     pub sim_terminal: Arc<dyn PaymentTerminal>,
+    /// The demo's in-process back office: what a till that leaves its back office goes on with.
+    pub sim_host: Arc<dyn HostLink>,
     pub camera_dir: PathBuf,
     pub host_name: String,
     /// The enrolled back office, if any; `None`: the demo's in-process host.
@@ -101,6 +103,7 @@ pub async fn assemble(
     let sims = Sims::open(Some(&dir.join("sim")), clock, config.currency, columns)
         .map_err(|e| TillError::Config(e.to_string()))?;
     let mut devices = sims.devices();
+    let sim_host = devices.host.clone();
     let cancel = Arc::new(CancelSignal::default());
 
     let (printer, profile, printer_name) = open_printer(dir, columns)?;
@@ -153,6 +156,7 @@ pub async fn assemble(
         printer_name,
         terminal_name,
         sim_terminal,
+        sim_host,
         camera_dir,
         host_name,
         host_enrolled,

@@ -66,6 +66,19 @@ pub struct DeviceSettings {
     pub ports: crate::setup::PortsOut,
 }
 
+/// Settings → Back office.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostOut {
+    pub enrolled: bool,
+    pub url: String,
+    /// Events not yet uploaded.
+    pub backlog: u64,
+    /// Why the last upload failed, if it did.
+    pub error: Option<String>,
+    /// The last pass went through.
+    pub synced: bool,
+}
+
 /// A device changed in Settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "device", rename_all = "kebab-case")]

@@ -94,10 +94,12 @@ pub fn device_error(e: &till::TillError) -> DeviceState {
     }
 }
 
-/// Store and forward (`till::sync`), reporting each pass to the status bar.
-pub fn spawn_sync(app: AppHandle, stop: tokio::sync::watch::Receiver<bool>) {
+/// Store and forward (`till::sync`), reporting each pass to the status bar. Started again when
+/// the till is enrolled or leaves its back office in Settings: the one before is stopped.
+pub fn spawn_sync(app: AppHandle) {
+    let shell = app.state::<Arc<Shell>>().inner().clone();
+    let stop = shell.new_uploader();
     tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Arc<Shell>>().inner().clone();
         let till = shell.till();
         let host = shell.devices().devices.host.clone();
         let dir = shell.dir.clone();

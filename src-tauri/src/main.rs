@@ -137,9 +137,8 @@ async fn open_waiting(
 /// The till is open: the screens may call it, and its status and sync run.
 pub fn start(app: &tauri::AppHandle, shell: shell::Shell) {
     app.manage(Arc::new(shell));
-    let stop = app.state::<tokio::sync::watch::Sender<bool>>().subscribe();
     events::spawn_status(app.clone());
-    events::spawn_sync(app.clone(), stop);
+    events::spawn_sync(app.clone());
 }
 
 fn main() -> anyhow::Result<()> {
@@ -147,9 +146,6 @@ fn main() -> anyhow::Result<()> {
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     tauri::Builder::default()
         .setup(move |app| {
-            // The uploader runs until the app ends; its sender lives as long as the app.
-            let (stop, _) = tokio::sync::watch::channel(false);
-            app.manage(stop);
             app.manage(StartLang(shell::start_lang(&dir, args.lang)));
             if setup::needed(&dir) && !args.demo {
                 // A new till: the wizard first (setup.rs); the till opens when it finishes.
@@ -213,6 +209,9 @@ fn main() -> anyhow::Result<()> {
             commands::device_settings,
             commands::try_device,
             commands::set_device,
+            commands::host_state,
+            commands::host_enrol,
+            commands::host_leave,
             commands::ui_ready,
         ])
         .run(tauri::generate_context!())

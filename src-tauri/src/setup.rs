@@ -267,40 +267,42 @@ fn enrol_error(url: &str, e: till_sync::SyncError) -> dto::Error {
     }
 }
 
-/// The wizard's Enrol button: presents the portal's one-time activation code to the back office
-/// at `url` for this till (`till_id`, the serial number fixed at this start) and keeps the
-/// credential it answers until the wizard finishes.
-pub async fn enrol(pending: &Pending, url: &str, code: &str, till_id: &str) -> Res<EnrolOut> {
+/// Presents the portal's one-time activation code to the back office at `url` for the till
+/// `till_id` with serial number `serial`: what the host says of it, and its credential.
+pub async fn enrol_with(url: &str, code: &str, till_id: &str, serial: &str) -> Res<(EnrolOut, String)> {
     let url = filled("setup-host-url", url, 253)?;
     let code = filled("setup-activation-code", code, 32)?;
-    let till_id = id("setup-till-id", till_id, 16)?;
     let request = till_sync::EnrolRequest {
         v: till_sync::WIRE_VERSION,
         code,
-        till_id: till_id.clone(),
-        serial: pending.serial.clone(),
+        till_id: till_id.to_owned(),
+        serial: serial.to_owned(),
         software: format!("opentill {}", env!("CARGO_PKG_VERSION")),
     };
     let e = till_sync::enrol(&url, &request)
         .await
         .map_err(|e| enrol_error(&url, e))?;
-    *pending.enrolled.lock().unwrap_or_else(PoisonError::into_inner) = Some(Enrolled {
-        url: url.clone(),
-        token: e.token,
-        till_id,
-    });
-    Ok(EnrolOut {
-        receipt_name: if e.receipt_name.is_empty() {
-            e.shop.clone()
-        } else {
-            e.receipt_name
-        },
+    let out = EnrolOut {
+        receipt_name: if e.receipt_name.is_empty() { e.shop.clone() } else { e.receipt_name },
         receipt_address: e.receipt_address,
         merchant: e.merchant,
         shop: e.shop,
         pos: e.pos_name,
         url,
-    })
+    };
+    Ok((out, e.token))
+}
+
+/// The wizard's Enrol button: the credential is kept until the wizard finishes.
+pub async fn enrol(pending: &Pending, url: &str, code: &str, till_id: &str) -> Res<EnrolOut> {
+    let till_id = id("setup-till-id", till_id, 16)?;
+    let (out, token) = enrol_with(url, code, &till_id, &pending.serial).await?;
+    *pending.enrolled.lock().unwrap_or_else(PoisonError::into_inner) = Some(Enrolled {
+        url: out.url.clone(),
+        token,
+        till_id,
+    });
+    Ok(out)
 }
 
 /// The till.toml the wizard's answers make (the demo's as the base for what it does not ask),

@@ -29,6 +29,8 @@ pub struct Shell {
     /// The documents printed by the last sale, void, refund, reprint, report or test page.
     last_docs: Mutex<Vec<ReceiptDoc>>,
     pub sync: Mutex<Option<till::sync::SyncStatus>>,
+    /// Stops the running uploader (`events::spawn_sync`) when another replaces it.
+    uploader: Mutex<Option<tokio::sync::watch::Sender<bool>>>,
 }
 
 impl std::fmt::Debug for Shell {
@@ -82,11 +84,22 @@ impl Shell {
             recovered,
             last_docs: Mutex::new(Vec::new()),
             sync: Mutex::new(None),
+            uploader: Mutex::new(None),
         })
     }
 
     pub fn till(&self) -> Arc<Till> {
         self.till.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A stop signal for a new uploader; the one running before is told to stop.
+    pub fn new_uploader(&self) -> tokio::sync::watch::Receiver<bool> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        if let Some(old) = lock(&self.uploader).replace(tx) {
+            let _ = old.send(true);
+        }
+        *lock(&self.sync) = None;
+        rx
     }
 
     /// The devices as they are now (Settings may replace the PIN pad or the printer).
@@ -417,6 +430,74 @@ impl Shell {
         }
         let reopened = till.reopened_with(&self.dir, devices.devices.clone())?;
         Ok((devices, reopened))
+    }
+
+    /// Settings → Back office: where this till sends its sales and how that goes.
+    pub fn host_state(&self) -> Res<dto::HostOut> {
+        self.till().may(Action::Settings)?;
+        let devices = self.devices();
+        let sync = lock(&self.sync).clone();
+        Ok(dto::HostOut {
+            enrolled: devices.host_enrolled,
+            url: till_devices::host_url(&self.dir)?.unwrap_or_default(),
+            backlog: self.till().sync_backlog().unwrap_or(0),
+            error: sync.as_ref().and_then(|s| s.error.clone()),
+            synced: sync.as_ref().is_some_and(|s| s.error.is_none() && s.last.is_some()),
+        })
+    }
+
+    /// Settings → Back office → Enrol (Manager): the portal's activation code for this till.
+    /// `[host]` is written (the token masked in the journal) and the till goes on with the
+    /// host at once; the caller starts the uploader again.
+    pub async fn host_enrol(&self, url: &str, code: &str) -> Res<setup::EnrolOut> {
+        let till = self.till();
+        till.may(Action::Settings)?;
+        let config = till.config().clone();
+        let (out, token) = setup::enrol_with(url, code, &config.till_id, &config.serial).await?;
+        let section = till_devices::HostSection {
+            url: Some(out.url.clone()),
+            token: Some(token),
+            batch: None,
+        };
+        let value = toml::Value::try_from(section).map_err(|e| TillError::Config(e.to_string()))?;
+        let _idle = till.quiesce().await;
+        self.replace_host(&till, value)?;
+        // A new credential starts a new command stream.
+        let _ = std::fs::remove_file(self.dir.join("host-commands.ack"));
+        Ok(out)
+    }
+
+    /// Settings → Back office → Leave (Manager): the till works alone (the demo's in-process
+    /// host); what it has not uploaded stays in its journal.
+    pub async fn host_leave(&self) -> Res<dto::AppInfo> {
+        let till = self.till();
+        till.may(Action::Settings)?;
+        let _idle = till.quiesce().await;
+        self.replace_host(&till, toml::Value::Table(toml::Table::new()))?;
+        Ok(self.info())
+    }
+
+    fn replace_host(&self, till: &Till, value: toml::Value) -> Res<()> {
+        let change = till_devices::settings::check_value(&self.dir, "host", value)?;
+        till_devices::settings::write(&self.dir, &change)?;
+        let mut devices = (*self.devices()).clone();
+        match till_devices::host(&self.dir)? {
+            Some(link) => {
+                devices.devices.host = link;
+                devices.host_name = till_devices::host_url(&self.dir)?.unwrap_or_default();
+                devices.host_enrolled = true;
+            }
+            None => {
+                devices.devices.host = devices.sim_host.clone();
+                devices.host_name = "demo".to_owned();
+                devices.host_enrolled = false;
+            }
+        }
+        till.record_setting(&change.key, change.from.clone(), change.to.clone())?;
+        let reopened = till.reopened_with(&self.dir, devices.devices.clone())?;
+        *self.devices.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(devices);
+        *self.till.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(reopened);
+        Ok(())
     }
 
     /// The test button of one device.

@@ -138,6 +138,7 @@ export type DeviceSettings = {
 export type DeviceIn =
   | { device: "terminal"; terminal: SetupIn["terminal"] }
   | { device: "printer"; printer: SetupIn["printer"]; paper: string };
+export type HostOut = { enrolled: boolean; url: string; backlog: number; error: string | null; synced: boolean };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
 /** A rejection that is not the till's own error (IPC failure): shown as such, never hidden. */
@@ -199,6 +200,9 @@ export const api = {
   deviceSettings: () => call<DeviceSettings>("device_settings"),
   tryDevice: (change: DeviceIn) => call<void>("try_device", { change }),
   setDevice: (change: DeviceIn) => call<AppInfo>("set_device", { change }),
+  hostState: () => call<HostOut>("host_state"),
+  hostEnrol: (url: string, code: string) => call<EnrolOut>("host_enrol", { url, code }),
+  hostLeave: () => call<AppInfo>("host_leave"),
   uiReady: (screen: string) => call<void>("ui_ready", { screen }),
 };
 

@@ -7,7 +7,8 @@
 //! listener here that keeps the bytes) is tested; the first card sale prints there and reaches
 //! the host. Then Settings: the manager moves the printer to another address (a malformed
 //! address and one that does not answer are refused first, nothing changed), and the next
-//! receipt prints at the new one without a restart; the journal records who changed what.
+//! receipt prints at the new one without a restart; the journal records who changed what. At
+//! last the till leaves the back office and enrols again in Settings (the used code refused).
 
 use crate::flows_support::{amount, content, new_sale, pay};
 use crate::setup::{PinPad, Printer, choose};
@@ -381,6 +382,28 @@ fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_
         old_printer,
         "nothing more went to the old printer"
     );
+
+    // Back office in Settings: the till leaves it (its credential is gone from till.toml), then
+    // enrols again — the code it used first is refused as used, a new one from the portal works.
+    new_sale(&app)?;
+    app.click("[data-testid=tab-settings]")?;
+    app.wait_attribute("[data-testid=settings-host]", "data-enrolled", "true")?;
+    app.click("[data-testid=settings-host-leave]")?;
+    app.click("[data-testid=settings-host-leave-confirm]")?;
+    app.wait_attribute("[data-testid=settings-host]", "data-enrolled", "false")?;
+    let settings = std::fs::read_to_string(dir.join("till.toml"))?;
+    assert!(!settings.contains("token"), "no credential is kept after leaving:\n{settings}");
+    app.type_into("[data-testid=settings-host-url-input]", &office.url())?;
+    app.type_into("[data-testid=settings-host-code]", &code)?;
+    app.click("[data-testid=settings-host-enrol]")?;
+    app.wait_attribute("[data-testid=settings-host-error]", "data-code", "activation-code-used")?;
+    let again = office.activation_code(&owner)?;
+    app.set_value("[data-testid=settings-host-code]", &again)?;
+    app.click("[data-testid=settings-host-enrol]")?;
+    app.wait_attribute("[data-testid=settings-host]", "data-enrolled", "true")?;
+    app.wait_attribute("[data-testid=settings-host-state]", "data-synced", "true")?;
+    painted(&app)?;
+    app.screenshot("first-hour-6-enrolled-again-zh-Hant")?;
     drop(app);
     // The journal says who changed the printer (operator 1), from what to what.
     let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;

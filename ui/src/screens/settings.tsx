@@ -1,6 +1,15 @@
 // T13: language, receipt copies, devices (each with a test button), operators, own PINs.
 import { useEffect, useState } from "preact/hooks";
-import { api, asTillError, type DeviceSettings, type DeviceTest, type OperatorOut, type TillError } from "../api";
+import {
+  api,
+  asTillError,
+  type DeviceSettings,
+  type DeviceTest,
+  type EnrolOut,
+  type HostOut,
+  type OperatorOut,
+  type TillError,
+} from "../api";
 import { errorText, useCtx, useT } from "../ctx";
 import {
   NEW_PRINTER,
@@ -41,6 +50,7 @@ export function Settings() {
         </div>
         <Copies />
         <Devices />
+        {manager && <BackOffice />}
         <div class="card about" data-testid="settings-about">
           <h2>{t("app-about")}</h2>
           <p class="small">
@@ -281,6 +291,131 @@ function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onC
           {state === "saving" ? t("app-device-saving") : t("app-save")}
         </Btn>
       </div>
+    </div>
+  );
+}
+
+/** Settings → Back office (Manager): enrol with the portal's activation code, see how the
+ *  uploads go, or leave. src-tauri/src/shell.rs host_enrol / host_leave. */
+function BackOffice() {
+  const { setInfo } = useCtx();
+  const t = useT();
+  const [host, setHost] = useState<HostOut | null>(null);
+  const [form, setForm] = useState({ url: "", code: "" });
+  const [enrolled, setEnrolled] = useState<EnrolOut | null>(null);
+  const [confirm, setConfirm] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<TillError | null>(null);
+  const refresh = () => api.hostState().then(setHost, (e) => setError(asTillError(e)));
+  // The uploader's passes are not all on the status bar: asked again every two seconds.
+  useEffect(() => {
+    void refresh();
+    const every = setInterval(() => void refresh(), 2000);
+    return () => clearInterval(every);
+  }, []);
+  const enrol = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setEnrolled(await api.hostEnrol(form.url, form.code));
+      setForm({ url: "", code: "" });
+      await refresh();
+    } catch (e) {
+      setError(asTillError(e));
+    }
+    setBusy(false);
+  };
+  const leave = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setInfo(await api.hostLeave());
+      setEnrolled(null);
+      setConfirm(false);
+      await refresh();
+    } catch (e) {
+      setError(asTillError(e));
+    }
+    setBusy(false);
+  };
+  return (
+    <div class="card" data-testid="settings-host" data-enrolled={String(host?.enrolled ?? false)}>
+      <h2>{t("app-host-title")}</h2>
+      {host?.enrolled ? (
+        <>
+          <p class="mono small" data-testid="settings-host-url">
+            {host.url}
+          </p>
+          {enrolled && (
+            <p class="ok-text" data-testid="settings-host-enrolled">
+              {t("app-setup-enrolled", { merchant: enrolled.merchant, shop: enrolled.shop, pos: enrolled.pos })}
+            </p>
+          )}
+          <p data-testid="settings-host-state" data-synced={String(host.synced)} class={host.error ? "error-text" : ""}>
+            {host.error
+              ? t("app-host-failing", { error: host.error })
+              : host.backlog > 0
+                ? t("app-host-waiting", { backlog: String(host.backlog) })
+                : host.synced
+                  ? t("app-host-synced")
+                  : t("app-host-starting")}
+          </p>
+          <div class="row">
+            {confirm ? (
+              <>
+                <Btn testid="settings-host-leave-confirm" kind="danger" disabled={busy} onClick={() => void leave()}>
+                  {t("app-host-leave-confirm")}
+                </Btn>
+                <Btn testid="settings-host-leave-cancel" onClick={() => setConfirm(false)}>
+                  {t("app-close")}
+                </Btn>
+              </>
+            ) : (
+              <Btn testid="settings-host-leave" onClick={() => setConfirm(true)}>
+                {t("app-host-leave")}
+              </Btn>
+            )}
+          </div>
+          {confirm && <p class="muted small">{t("app-host-leave-explain")}</p>}
+        </>
+      ) : (
+        <form
+          class="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void enrol();
+          }}
+        >
+          <p class="muted small">{t("app-host-alone")}</p>
+          <label>
+            {t("app-setup-host-url")}
+            <input
+              data-testid="settings-host-url-input"
+              autoComplete="off"
+              value={form.url}
+              onInput={(e) => setForm({ ...form, url: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t("app-setup-activation-code")}
+            <input
+              data-testid="settings-host-code"
+              autoComplete="off"
+              value={form.code}
+              onInput={(e) => setForm({ ...form, code: e.currentTarget.value })}
+            />
+          </label>
+          <button
+            type="submit"
+            class="btn primary"
+            data-testid="settings-host-enrol"
+            disabled={busy || !form.url.trim() || !form.code.trim()}
+          >
+            {busy ? t("app-setup-enrolling") : t("app-setup-enrol")}
+          </button>
+        </form>
+      )}
+      <ErrorBox error={error} testid="settings-host-error" />
     </div>
   );
 }
