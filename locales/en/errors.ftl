@@ -100,6 +100,10 @@ decline-nexo-setup = The terminal connection is not set up correctly (crypto or 
 error-bad-setting = This setting was refused and nothing was changed: { $input }.
 error-bad-setting-port-missing = There is no port { $input } on this machine (unplugged?). Nothing was changed.
 error-bad-setting-port-busy = Another program has this port open: { $input }. Close it or choose another port. Nothing was changed.
+error-bad-setting-chinese = “{ $input }” is not a Chinese mode: choose GB18030, Big5 or pictures. Nothing was changed.
+error-bad-setting-logo = The logo cannot be printed: { $input }. Give a PNG file on this till. Nothing was changed.
+error-bad-setting-printer = These printer settings do not fit together: { $input }. Nothing was changed.
+error-bad-setting-receipt-line = A header or footer is at most 4 lines of 48 characters: “{ $input }”. Nothing was changed.
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = The shop name must be 1 to 48 characters on one line: “{ $input }”.
@@ -112,6 +116,7 @@ error-bad-setup-paper = “{ $input }” is not a paper width. Use 58mm or 80mm.
 error-bad-setup-printer-address = Give the printer’s address (host:port): “{ $input }”.
 error-bad-setup-printer-path = Choose the printer’s port: “{ $input }”.
 error-bad-setup-terminal-path = Choose the PIN pad’s port: “{ $input }”.
+error-bad-setup-stop-bits = Stop bits are 1 or 2, not “{ $input }”.
 error-bad-setup-terminal-address = Give the PIN pad’s address (host:port): “{ $input }”.
 error-bad-setup-host-url = Give the back office's address, e.g. https://office.example.com: “{ $input }”.
 error-bad-setup-activation-code = Give the activation code from the portal's "Set up POS" page: “{ $input }”.

@@ -96,6 +96,10 @@ decline-nexo-setup = 终端连接设置不正确（加密或 TLS 设置）。没
 error-bad-setting = 此设置被拒绝，配置文件未作任何更改：{ $input }。
 error-bad-setting-port-missing = 此电脑上没有端口 { $input }（已拔除？）。设置未作任何更改。
 error-bad-setting-port-busy = 另一个程序正在使用此端口：{ $input }。请关闭它或选择其他端口。设置未作任何更改。
+error-bad-setting-chinese = “{ $input }”不是中文模式：请选择 GB18030、Big5 或图像。设置未作任何更改。
+error-bad-setting-logo = 无法打印标志：{ $input }。请提供此收银机上的 PNG 文件。设置未作任何更改。
+error-bad-setting-printer = 这些打印机设置互不兼容：{ $input }。设置未作任何更改。
+error-bad-setting-receipt-line = 页首或页尾最多 4 行，每行 48 个字符：“{ $input }”。设置未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名称须为一行 1 至 48 个字符：“{ $input }”。
@@ -108,6 +112,7 @@ error-bad-setup-paper = “{ $input }”不是纸张宽度，请用 58mm 或 80m
 error-bad-setup-printer-address = 请输入打印机地址（主机:端口）：“{ $input }”。
 error-bad-setup-printer-path = 请选择打印机的端口：“{ $input }”。
 error-bad-setup-terminal-path = 请选择密码键盘的端口：“{ $input }”。
+error-bad-setup-stop-bits = 停止位只能是 1 或 2，而不是“{ $input }”。
 error-bad-setup-terminal-address = 请输入密码键盘地址（主机:端口）：“{ $input }”。
 error-bad-setup-host-url = 请输入后台地址，例如 https://office.example.com：“{ $input }”。
 error-bad-setup-activation-code = 请输入门户网站“设置 POS”页面上的激活码：“{ $input }”。

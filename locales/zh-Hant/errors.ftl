@@ -96,6 +96,10 @@ decline-nexo-setup = 終端機連線設定不正確（加密或 TLS 設定）。
 error-bad-setting = 此設定被拒絕，設定檔未作任何更改：{ $input }。
 error-bad-setting-port-missing = 此電腦上沒有連接埠 { $input }（已拔除？）。設定未作任何更改。
 error-bad-setting-port-busy = 另一個程式正在使用此連接埠：{ $input }。請關閉它或選擇其他連接埠。設定未作任何更改。
+error-bad-setting-chinese = 「{ $input }」不是中文模式：請選擇 GB18030、Big5 或圖像。設定未作任何更改。
+error-bad-setting-logo = 無法列印標誌：{ $input }。請提供此收銀機上的 PNG 檔案。設定未作任何更改。
+error-bad-setting-printer = 這些打印機設定互不相容：{ $input }。設定未作任何更改。
+error-bad-setting-receipt-line = 頁首或頁尾最多 4 行，每行 48 個字元：「{ $input }」。設定未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名稱須為一行 1 至 48 個字元：「{ $input }」。
@@ -108,6 +112,7 @@ error-bad-setup-paper = 「{ $input }」不是紙張寬度，請用 58mm 或 80m
 error-bad-setup-printer-address = 請輸入打印機位址（主機:連接埠）：「{ $input }」。
 error-bad-setup-printer-path = 請選擇打印機的連接埠：「{ $input }」。
 error-bad-setup-terminal-path = 請選擇密碼鍵盤的連接埠：「{ $input }」。
+error-bad-setup-stop-bits = 停止位元只能是 1 或 2，而不是「{ $input }」。
 error-bad-setup-terminal-address = 請輸入密碼鍵盤位址（主機:連接埠）：「{ $input }」。
 error-bad-setup-host-url = 請輸入後台位址，例如 https://office.example.com：「{ $input }」。
 error-bad-setup-activation-code = 請輸入入口網站「設定 POS」頁面上的啟用碼：「{ $input }」。

@@ -63,6 +63,10 @@ pub struct DeviceSettings {
     pub terminal: Option<crate::setup::TerminalIn>,
     pub printer: Option<crate::setup::PrinterIn>,
     pub paper: String,
+    pub chinese: String,
+    pub logo: String,
+    pub header: Vec<String>,
+    pub footer: Vec<String>,
     pub ports: crate::setup::PortsOut,
 }
 
@@ -89,6 +93,18 @@ pub enum DeviceIn {
     Printer {
         printer: crate::setup::PrinterIn,
         paper: String,
+        /// `gb18030`, `big5`, `raster`, or empty: no Chinese.
+        #[serde(default)]
+        chinese: String,
+        /// A PNG file printed at the top of every receipt, or empty.
+        #[serde(default)]
+        logo: String,
+        /// Lines under the address on every receipt.
+        #[serde(default)]
+        header: Vec<String>,
+        /// Lines above the thank-you.
+        #[serde(default)]
+        footer: Vec<String>,
     },
 }
 

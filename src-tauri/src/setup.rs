@@ -87,10 +87,20 @@ pub fn needed(dir: &Path) -> bool {
 pub enum TerminalIn {
     /// The demo's simulated PIN pad.
     Simulator,
-    /// A ZVT PIN pad on a serial port (USB-serial adapter).
-    ZvtSerial { path: String, baud: u32 },
+    /// A ZVT PIN pad on a serial port (USB-serial adapter): 2 stop bits as ZVT says, 1 for the
+    /// pads and adapters set to 8N1.
+    ZvtSerial {
+        path: String,
+        baud: u32,
+        #[serde(default = "zvt_stop_bits")]
+        stop_bits: u8,
+    },
     /// A ZVT PIN pad on the LAN (`host:port`).
     ZvtTcp { address: String },
+}
+
+fn zvt_stop_bits() -> u8 {
+    2
 }
 
 /// The receipt printer as chosen in the wizard or in Settings.
@@ -200,11 +210,18 @@ pub fn terminal_section(terminal: &TerminalIn) -> Res<toml::Table> {
     let zvt = |connection: toml::Table| keys(&[("kind", "zvt".into()), ("connection", connection.into())]);
     Ok(match terminal {
         TerminalIn::Simulator => keys(&[("kind", "simulator".into())]),
-        TerminalIn::ZvtSerial { path, baud } => zvt(keys(&[
-            ("kind", "serial".into()),
-            ("path", filled("setup-terminal-path", path, 253)?.into()),
-            ("baud", i64::from(*baud).into()),
-        ])),
+        TerminalIn::ZvtSerial { path, baud, stop_bits } => {
+            if !matches!(stop_bits, 1 | 2) {
+                return Err(refused("setup-stop-bits", &stop_bits.to_string()));
+            }
+            let mut section = zvt(keys(&[
+                ("kind", "serial".into()),
+                ("path", filled("setup-terminal-path", path, 253)?.into()),
+                ("baud", i64::from(*baud).into()),
+            ]));
+            section.insert("stop_bits".to_owned(), i64::from(*stop_bits).into());
+            section
+        }
         TerminalIn::ZvtTcp { address } => zvt(keys(&[
             ("kind", "tcp".into()),
             ("address", filled("setup-terminal-address", address, 253)?.into()),
@@ -220,7 +237,11 @@ pub fn current(dir: &Path) -> (Option<TerminalIn>, Option<PrinterIn>) {
         .ok()
         .and_then(|t| match (t.kind, t.connection) {
             (TerminalKind::Simulator, _) => Some(TerminalIn::Simulator),
-            (TerminalKind::Zvt, Some(Connection::Serial { path, baud })) => Some(TerminalIn::ZvtSerial { path, baud }),
+            (TerminalKind::Zvt, Some(Connection::Serial { path, baud })) => Some(TerminalIn::ZvtSerial {
+                path,
+                baud,
+                stop_bits: t.stop_bits.unwrap_or(2),
+            }),
             (TerminalKind::Zvt, Some(Connection::Tcp { address })) => Some(TerminalIn::ZvtTcp { address }),
             _ => None,
         });
@@ -283,7 +304,11 @@ pub async fn enrol_with(url: &str, code: &str, till_id: &str, serial: &str) -> R
         .await
         .map_err(|e| enrol_error(&url, e))?;
     let out = EnrolOut {
-        receipt_name: if e.receipt_name.is_empty() { e.shop.clone() } else { e.receipt_name },
+        receipt_name: if e.receipt_name.is_empty() {
+            e.shop.clone()
+        } else {
+            e.receipt_name
+        },
         receipt_address: e.receipt_address,
         merchant: e.merchant,
         shop: e.shop,
@@ -326,6 +351,8 @@ fn table_for(form: &SetupIn, serial: &str, host: Option<&Enrolled>) -> Res<toml:
         address: filled("setup-address", &form.address, 96)?,
         merchant_id: id("setup-merchant-id", &form.merchant_id, 15)?,
         terminal_id: id("setup-terminal-id", &form.terminal_id, 8)?,
+        header: Vec::new(),
+        footer: Vec::new(),
     };
     config.currency = currency;
     let mut table = toml::Table::try_from(&config).map_err(|e| TillError::Config(e.to_string()))?;
@@ -393,4 +420,22 @@ pub async fn finish(pending: &Pending, form: &SetupIn) -> Res<(String, till_devi
     let _ = std::fs::write(dir.join("ui-language"), &form.lang);
     let default_pin = serial[serial.len() - 4..].to_owned();
     Ok((default_pin, change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_serial_pin_pad_keeps_its_stop_bits_and_refuses_others() {
+        let pad = |stop_bits| TerminalIn::ZvtSerial {
+            path: "/dev/ttyUSB0".to_owned(),
+            baud: 9600,
+            stop_bits,
+        };
+        let one = terminal_section(&pad(1)).expect("8N1 is a PIN pad's line");
+        assert_eq!(one.get("stop_bits").and_then(toml::Value::as_integer), Some(1));
+        let refused = terminal_section(&pad(3)).expect_err("no line has 3 stop bits");
+        assert_eq!(refused.code, "bad-setup-stop-bits", "{refused:?}");
+    }
 }

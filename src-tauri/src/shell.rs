@@ -39,6 +39,23 @@ impl std::fmt::Debug for Shell {
     }
 }
 
+/// Receipt header or footer lines: at most 4, each one line of at most 48 characters.
+fn receipt_lines(lines: &[String]) -> Res<()> {
+    let bad = lines
+        .iter()
+        .find(|l| l.chars().count() > 48 || l.chars().any(char::is_control))
+        .cloned()
+        .or_else(|| (lines.len() > 4).then(|| format!("{} lines", lines.len())));
+    match bad {
+        Some(input) => Err(TillError::Input {
+            what: "setting-receipt-line",
+            input,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -317,15 +334,23 @@ impl Shell {
         let till = self.till();
         till.may(Action::Settings)?;
         let (terminal, printer) = setup::current(&self.dir);
-        let paper = till_devices::settings::section(&self.dir, "printer")?
-            .get("paper")
-            .and_then(toml::Value::as_str)
-            .unwrap_or("80mm")
-            .to_owned();
+        let section = till_devices::settings::section(&self.dir, "printer")?;
+        let text = |key: &str, default: &str| {
+            section
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let merchant = &till.config().merchant;
         Ok(dto::DeviceSettings {
             terminal,
             printer,
-            paper,
+            paper: text("paper", "80mm"),
+            chinese: text("chinese", ""),
+            logo: text("logo", ""),
+            header: merchant.header.clone(),
+            footer: merchant.footer.clone(),
             ports: setup::ports(),
         })
     }
@@ -336,17 +361,46 @@ impl Shell {
     fn check_device(&self, change: &dto::DeviceIn) -> Res<till_devices::settings::SettingChange> {
         let (key, value) = match change {
             dto::DeviceIn::Terminal { terminal } => ("terminal", setup::terminal_section(terminal)?),
-            dto::DeviceIn::Printer { printer, paper } => {
-                if !matches!(paper.as_str(), "58mm" | "80mm") {
-                    return Err(TillError::Input {
-                        what: "setup-paper",
-                        input: paper.clone(),
+            dto::DeviceIn::Printer {
+                printer,
+                paper,
+                chinese,
+                logo,
+                header,
+                footer,
+            } => {
+                let refuse = |what: &'static str, input: &str| -> dto::Error {
+                    TillError::Input {
+                        what,
+                        input: input.to_owned(),
                     }
-                    .into());
+                    .into()
+                };
+                if !matches!(paper.as_str(), "58mm" | "80mm") {
+                    return Err(refuse("setup-paper", paper));
                 }
+                if !matches!(chinese.as_str(), "" | "gb18030" | "big5" | "raster") {
+                    return Err(refuse("setting-chinese", chinese));
+                }
+                receipt_lines(header)?;
+                receipt_lines(footer)?;
                 let mut section = till_devices::settings::section(&self.dir, "printer")?;
                 section.insert("paper".into(), paper.clone().into());
                 section.insert("connection".into(), setup::printer_connection(printer)?.into());
+                for (key, value) in [("chinese", chinese.trim()), ("logo", logo.trim())] {
+                    if value.is_empty() {
+                        section.remove(key);
+                    } else {
+                        section.insert(key.into(), value.into());
+                    }
+                }
+                // The logo must be a picture the printer can print: its profile loads it.
+                let config: till_printer::PrinterConfig = toml::Value::Table(section.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| refuse("setting-printer", e.message()))?;
+                config
+                    .profile(&self.dir, 48)
+                    .map_err(|e| refuse("setting-logo", &format!("{} ({e})", logo.trim())))?;
                 ("printer", section)
             }
         };
@@ -405,6 +459,30 @@ impl Shell {
             }
         };
         till.record_setting(&checked.key, checked.from.clone(), checked.to.clone())?;
+        // The receipt's own lines, checked above, go with the printer's settings; the till
+        // over the new devices is opened again to read them.
+        let reopened = match change {
+            dto::DeviceIn::Printer { header, footer, .. } => {
+                let mut changed = false;
+                for (key, lines) in [("merchant.header", header), ("merchant.footer", footer)] {
+                    let value = toml::Value::Array(lines.iter().map(|l| l.trim().into()).collect());
+                    let line_change = till_devices::settings::check_value(&self.dir, key, value)?;
+                    if line_change.from.as_deref() != Some(line_change.to.as_str())
+                        && !(line_change.from.is_none() && lines.is_empty())
+                    {
+                        till_devices::settings::write(&self.dir, &line_change)?;
+                        till.record_setting(&line_change.key, line_change.from.clone(), line_change.to.clone())?;
+                        changed = true;
+                    }
+                }
+                if changed {
+                    till.reopened_with(&self.dir, devices.devices.clone())?
+                } else {
+                    reopened
+                }
+            }
+            dto::DeviceIn::Terminal { .. } => reopened,
+        };
         *self.devices.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(devices);
         *self.till.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(reopened);
         Ok(self.info())

@@ -113,7 +113,7 @@ export type SetupIn = {
   pin: string;
   terminal:
     | { kind: "simulator" }
-    | { kind: "zvt-serial"; path: string; baud: number }
+    | { kind: "zvt-serial"; path: string; baud: number; stop_bits: number }
     | { kind: "zvt-tcp"; address: string };
   printer:
     | { kind: "virtual" }
@@ -133,11 +133,23 @@ export type DeviceSettings = {
   terminal: SetupIn["terminal"] | null;
   printer: SetupIn["printer"] | null;
   paper: string;
+  chinese: string;
+  logo: string;
+  header: string[];
+  footer: string[];
   ports: SetupPorts;
 };
 export type DeviceIn =
   | { device: "terminal"; terminal: SetupIn["terminal"] }
-  | { device: "printer"; printer: SetupIn["printer"]; paper: string };
+  | {
+      device: "printer";
+      printer: SetupIn["printer"];
+      paper: string;
+      chinese: string;
+      logo: string;
+      header: string[];
+      footer: string[];
+    };
 export type HostOut = { enrolled: boolean; url: string; backlog: number; error: string | null; synced: boolean };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 

@@ -4,18 +4,18 @@ import type { SetupIn, SetupPorts } from "./api";
 
 export type TerminalKind = "simulator" | "zvt-serial" | "zvt-tcp";
 export type PrinterKind = "virtual" | "tcp" | "usb" | "serial";
-export type TerminalChoice = { kind: TerminalKind; path: string; address: string; baud: string };
+export type TerminalChoice = { kind: TerminalKind; path: string; address: string; baud: string; stopBits: string };
 export type PrinterChoice = { kind: PrinterKind; path: string; address: string; baud: string };
 export type Tested = { ok: boolean; text: string } | "testing" | null;
 type T = (id: string, args?: Record<string, string>) => string;
 
-export const NEW_TERMINAL: TerminalChoice = { kind: "simulator", path: "", address: "", baud: "9600" };
+export const NEW_TERMINAL: TerminalChoice = { kind: "simulator", path: "", address: "", baud: "9600", stopBits: "2" };
 export const NEW_PRINTER: PrinterChoice = { kind: "virtual", path: "", address: "", baud: "19200" };
 
 export function terminalIn(c: TerminalChoice): SetupIn["terminal"] {
   switch (c.kind) {
     case "zvt-serial":
-      return { kind: "zvt-serial", path: c.path, baud: Number(c.baud) || 9600 };
+      return { kind: "zvt-serial", path: c.path, baud: Number(c.baud) || 9600, stop_bits: Number(c.stopBits) || 2 };
     case "zvt-tcp":
       return { kind: "zvt-tcp", address: c.address };
     default:
@@ -44,6 +44,7 @@ export function terminalChoice(t: SetupIn["terminal"]): TerminalChoice {
     path: "path" in t ? t.path : "",
     address: "address" in t ? t.address : "",
     baud: "baud" in t ? String(t.baud) : NEW_TERMINAL.baud,
+    stopBits: "stop_bits" in t ? String(t.stop_bits) : NEW_TERMINAL.stopBits,
   };
 }
 
@@ -166,6 +167,17 @@ export function TerminalPicker({ t, prefix, value, onChange, ports, tested, onTe
                   {b}
                 </option>
               ))}
+            </select>
+          </label>
+          <label>
+            {t("app-setup-stop-bits")}
+            <select
+              data-testid={`${prefix}-terminal-stop-bits`}
+              value={value.stopBits}
+              onChange={(e) => onChange({ ...value, stopBits: e.currentTarget.value })}
+            >
+              <option value="2">2 (ZVT)</option>
+              <option value="1">1 (8N1)</option>
             </select>
           </label>
         </div>

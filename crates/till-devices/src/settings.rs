@@ -110,7 +110,8 @@ pub fn check(dir: &Path, key: &str, value: &str) -> Result<SettingChange, TillEr
     check_value(dir, key, parse_value(value))
 }
 
-/// [`check`] with the value already TOML (the app's device forms).
+/// [`check`] with the value already TOML (the app's device forms). An empty list clears a
+/// list setting (receipt header lines).
 pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingChange, TillError> {
     till::store::load_or_create_config(dir)?;
     let mut table = read(dir)?;
@@ -137,9 +138,19 @@ pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingCha
         t.insert((*last).to_owned(), new.clone());
     }
     // The whole file must still be the till's, and the key one it reads: what the typed parse
-    // gives back must hold the value (an unknown key is dropped by the parse).
+    // gives back must hold the value (an unknown key is dropped by the parse; an empty list is
+    // left out, so a list key must be one the parse knows, filled).
     let reread = typed_round_trip(&table).map_err(|why| refused(key, value, why))?;
-    if !get(&reread, &path).is_some_and(|kept| holds(kept, &new)) {
+    let cleared = matches!(&new, toml::Value::Array(a) if a.is_empty()) && {
+        let mut probe = table.clone();
+        set_path(
+            &mut probe,
+            &path,
+            toml::Value::Array(vec![toml::Value::String("x".into())]),
+        );
+        typed_round_trip(&probe).is_ok_and(|r| get(&r, &path).is_some())
+    };
+    if !cleared && !get(&reread, &path).is_some_and(|kept| holds(kept, &new)) {
         return Err(refused(key, value, "not a setting this till reads"));
     }
     // Only the device this key belongs to: a paper change is not refused because the PIN pad's
@@ -156,6 +167,25 @@ pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingCha
         table,
         text,
     })
+}
+
+/// Sets `path` in `table` (sections made as needed; a non-table on the way is left alone).
+fn set_path(table: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut t = table;
+    for p in parents {
+        let Some(next) = t
+            .entry((*p).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+        else {
+            return;
+        };
+        t = next;
+    }
+    t.insert((*last).to_owned(), value);
 }
 
 /// Whether `kept` (after the typed parse) holds `new`: equal, or for a table every key of `new`
@@ -446,6 +476,13 @@ mod tests {
             "{ kind = \"tcp\", address = \"127.0.0.1:9100\" }",
         )?;
         assert_eq!(change.to, "\"58mm\"");
+        // A list setting is set, and cleared with an empty list; an unknown list key is not.
+        write(&d, &check(&d, "merchant.header", "[\"Open 9:00-18:00\"]")?)?;
+        write(&d, &check(&d, "merchant.header", "[]")?)?;
+        assert!(
+            check(&d, "merchant.headre", "[]").is_err(),
+            "a typo is refused, empty or not"
+        );
         let text = std::fs::read_to_string(d.join("till.toml")).map_err(|e| TillError::Config(e.to_string()))?;
         assert!(text.contains("paper = \"58mm\""), "{text}");
         for (key, value) in [

@@ -12,6 +12,12 @@ pub struct MerchantInfo {
     pub address: String,
     pub merchant_id: String,
     pub terminal_id: String,
+    /// Lines printed under the address on every receipt and report (opening hours, a tax id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header: Vec<String>,
+    /// Lines printed above the thank-you of the customer's and merchant's receipts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub footer: Vec<String>,
 }
 
 /// Which copies print after a transaction (T11).
@@ -60,6 +66,8 @@ impl TillConfig {
                 address: "1 Queen's Road Central, Hong Kong".to_owned(),
                 merchant_id: "000000000012345".to_owned(),
                 terminal_id: "60000001".to_owned(),
+                header: Vec::new(),
+                footer: Vec::new(),
             },
             currency: Currency::Hkd,
             max_amount_minor: 5_000_000,

@@ -187,8 +187,11 @@ impl Builder {
     }
     fn header(&mut self, config: &TillConfig) -> &mut Builder {
         self.center(Text::raw(&config.merchant.name), true)
-            .center(Text::raw(&config.merchant.address), false)
-            .push(Line::Rule)
+            .center(Text::raw(&config.merchant.address), false);
+        for line in &config.merchant.header {
+            self.center(Text::raw(line), false);
+        }
+        self.push(Line::Rule)
             .pair("receipt-merchant-id", &config.merchant.merchant_id)
             .pair("receipt-terminal-id", &config.merchant.terminal_id)
     }
@@ -328,6 +331,9 @@ pub fn transaction_receipt(
     b.push(Line::Barcode {
         data: t.trace.to_string(),
     });
+    for line in &config.merchant.footer {
+        b.center(Text::raw(line), false);
+    }
     b.center(Text::msg("receipt-thank-you"), false);
     b.done()
 }

@@ -361,21 +361,34 @@ fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_
     app.set_value("[data-testid=settings-printer-address]", &moved.address)?;
     app.click("[data-testid=settings-printer-test]")?;
     app.wait_attribute("[data-testid=settings-printer-result]", "data-ok", "true")?;
+    // The receipt's own lines and the printer's Chinese firmware; a logo that is not a
+    // picture on this till is refused first.
+    choose(&app, "[data-testid=settings-printer-chinese]", "big5")?;
+    app.type_into("[data-testid=settings-printer-logo]", "/nonexistent/logo.png")?;
+    app.click("[data-testid=settings-printer-save]")?;
+    app.wait_attribute("[data-testid=settings-printer-error]", "data-code", "bad-setting-logo")?;
+    assert_eq!(std::fs::read(dir.join("till.toml"))?, was, "a bad logo changes nothing");
+    app.set_value("[data-testid=settings-printer-logo]", "")?;
+    app.type_into("[data-testid=settings-printer-header]", "Open daily 9:00-22:00")?;
+    app.type_into("[data-testid=settings-printer-footer]", "Follow us: tea.example")?;
     app.click("[data-testid=settings-printer-save]")?;
     app.wait_for("[data-testid=settings-printer-saved]")?;
     painted(&app)?;
     app.screenshot("first-hour-5-printer-moved-zh-Hant")?;
     let settings = std::fs::read_to_string(dir.join("till.toml"))?;
-    assert!(settings.contains(&moved.address), "{settings}");
+    for expected in [moved.address.as_str(), "chinese = \"big5\"", "Open daily 9:00-22:00"] {
+        assert!(settings.contains(expected), "{expected} in till.toml:\n{settings}");
+    }
 
     app.click("[data-testid=tab-sale]")?;
     app.wait_attribute("[data-testid=app]", "data-screen", "sale")?;
     let old_printer = printer.printed.load(Ordering::SeqCst);
     amount(&app, "12.30")?;
     assert_eq!(pay(&app, "cash")?, "approved");
-    app.wait_until("the next receipt at the moved printer", || {
+    app.wait_until("the next receipt at the moved printer, with its own lines", || {
         let bytes = moved.bytes.lock().map_err(|e| e.to_string())?;
-        Ok(bytes.windows(5).any(|w| w == b"12.30").then_some(()))
+        let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
+        Ok((has(b"12.30") && has(b"Open daily 9:00-22:00") && has(b"Follow us: tea.example")).then_some(()))
     })?;
     assert_eq!(
         printer.printed.load(Ordering::SeqCst),
@@ -392,7 +405,10 @@ fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_
     app.click("[data-testid=settings-host-leave-confirm]")?;
     app.wait_attribute("[data-testid=settings-host]", "data-enrolled", "false")?;
     let settings = std::fs::read_to_string(dir.join("till.toml"))?;
-    assert!(!settings.contains("token"), "no credential is kept after leaving:\n{settings}");
+    assert!(
+        !settings.contains("token"),
+        "no credential is kept after leaving:\n{settings}"
+    );
     app.type_into("[data-testid=settings-host-url-input]", &office.url())?;
     app.type_into("[data-testid=settings-host-code]", &code)?;
     app.click("[data-testid=settings-host-enrol]")?;

@@ -20,9 +20,26 @@ impl Drop for Holder {
     }
 }
 
+/// The app's journal, once the app has let go of it: a closing app may still hold its lock
+/// for a moment after WebDriver saw it go. Who holds it is said if that does not happen.
+fn open_journal(dir: &Path) -> Result<till_journal::Journal, Error> {
+    let path = dir.join("journal.sqlite");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match till_journal::Journal::open(&path) {
+            Err(e @ till_journal::JournalError::InUse { .. }) if std::time::Instant::now() > deadline => {
+                let holders = till_devices::attached::holders(&dir.join("journal.sqlite.lock"));
+                return Err(format!("{e}; the lock is held by {holders:?}").into());
+            }
+            Err(till_journal::JournalError::InUse { .. }) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// The `setting` events of the journal, as JSON.
 fn settings_journaled(dir: &Path) -> Result<Vec<(u64, String)>, Error> {
-    let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;
+    let journal = open_journal(dir)?;
     Ok(journal
         .events_after(0, 100_000)?
         .into_iter()
@@ -101,7 +118,7 @@ fn the_pin_pad_changes_in_settings_refusing_a_missing_or_busy_port_and_waiting_f
     // The manager's change, as Settings sends it, while the customer is at the PIN pad.
     app.execute(
         "window.__change = 'waiting'; \
-         window.__TAURI_INTERNALS__.invoke('set_device', { change: { device: 'terminal', terminal: { kind: 'zvt-serial', path: arguments[0], baud: 9600 } } }) \
+         window.__TAURI_INTERNALS__.invoke('set_device', { change: { device: 'terminal', terminal: { kind: 'zvt-serial', path: arguments[0], baud: 9600, stop_bits: 1 } } }) \
            .then(() => { window.__change = 'saved'; }, (e) => { window.__change = 'refused ' + JSON.stringify(e); });",
         vec![serde_json::json!(pad.address)],
     )?;
@@ -119,6 +136,10 @@ fn the_pin_pad_changes_in_settings_refusing_a_missing_or_busy_port_and_waiting_f
     .and_then(|v| if v == "saved" { Ok(()) } else { Err(v.into()) })?;
     let settings = std::fs::read_to_string(dir.join("till.toml"))?;
     assert!(settings.contains(&format!("path = \"{}\"", pad.address)), "{settings}");
+    assert!(
+        settings.contains("stop_bits = 1"),
+        "the pad's 8N1 line is kept: {settings}"
+    );
 
     // The next sale goes through the new PIN pad at once: no restart.
     new_sale(&app)?;
@@ -180,7 +201,7 @@ fn the_pin_pad_changes_in_settings_refusing_a_missing_or_busy_port_and_waiting_f
         event.contains("\"operator\":\"1\"") && event.contains(&pad.address),
         "{event}"
     );
-    let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;
+    let journal = open_journal(&dir)?;
     let mut first_txn = None;
     let mut sale_ended = 0;
     for (s, e) in journal.events_after(0, 100_000)? {

@@ -175,6 +175,14 @@ function Devices() {
   );
 }
 
+/** Lines typed in a text box, blank ones left out. */
+function lines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
+
 /** Settings → Devices → Change (Manager): the same form as the setup wizard's, tested before it
  *  is saved; the till goes on with the new device at once (src-tauri/src/shell.rs set_device). */
 function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onClose: () => void }) {
@@ -184,6 +192,7 @@ function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onC
   const [terminal, setTerminal] = useState<TerminalChoice>(NEW_TERMINAL);
   const [printer, setPrinter] = useState<PrinterChoice>(NEW_PRINTER);
   const [paper, setPaper] = useState("80mm");
+  const [extras, setExtras] = useState({ chinese: "", logo: "", header: "", footer: "" });
   const [tested, setTested] = useState<Tested>(null);
   const [error, setError] = useState<TillError | null>(null);
   const [state, setState] = useState<"idle" | "saving" | "saved">("idle");
@@ -194,6 +203,7 @@ function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onC
         if (s.terminal) setTerminal(terminalChoice(s.terminal));
         if (s.printer) setPrinter(printerChoice(s.printer));
         setPaper(s.paper);
+        setExtras({ chinese: s.chinese, logo: s.logo, header: s.header.join("\n"), footer: s.footer.join("\n") });
       },
       (e) => setError(asTillError(e)),
     );
@@ -201,7 +211,15 @@ function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onC
   const change = () =>
     device === "terminal"
       ? { device, terminal: terminalIn(terminal) }
-      : { device, printer: printerIn(printer), paper };
+      : {
+          device,
+          printer: printerIn(printer),
+          paper,
+          chinese: extras.chinese,
+          logo: extras.logo,
+          header: lines(extras.header),
+          footer: lines(extras.footer),
+        };
   const edited = () => {
     setTested(null);
     setError(null);
@@ -264,6 +282,54 @@ function DeviceEditor({ device, onClose }: { device: "terminal" | "printer"; onC
                   }}
                 />
                 {p}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset class="device">
+            <legend>{t("app-printer-receipt")}</legend>
+            <label>
+              {t("app-printer-chinese")}
+              <select
+                data-testid="settings-printer-chinese"
+                value={extras.chinese}
+                onChange={(e) => {
+                  setExtras({ ...extras, chinese: e.currentTarget.value });
+                  edited();
+                }}
+              >
+                {["", "gb18030", "big5", "raster"].map((c) => (
+                  <option key={c} value={c}>
+                    {t(`app-printer-chinese-${c || "none"}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              {t("app-printer-logo")}
+              <input
+                data-testid="settings-printer-logo"
+                autoComplete="off"
+                value={extras.logo}
+                placeholder="/etc/opentill/logo.png"
+                onInput={(e) => {
+                  setExtras({ ...extras, logo: e.currentTarget.value });
+                  edited();
+                }}
+              />
+            </label>
+            {(["header", "footer"] as const).map((k) => (
+              <label key={k}>
+                {t(`app-receipt-${k}`)}
+                <textarea
+                  data-testid={`settings-printer-${k}`}
+                  rows={2}
+                  value={extras[k]}
+                  onInput={(e) => {
+                    setExtras({ ...extras, [k]: e.currentTarget.value });
+                    edited();
+                  }}
+                />
+                <span class="muted small">{t("app-receipt-lines-hint")}</span>
               </label>
             ))}
           </fieldset>

@@ -494,8 +494,13 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        // Ask WebKitWebDriver to close the app first; `Driver`'s Drop ends what is left.
+        // Ask WebKitWebDriver to close the app first; `Driver`'s stop ends what is left. The
+        // app leaves the driver's process tree as it closes, so the tree is taken beforehand:
+        // once this returns, the app is gone and its journal free for the test to read.
+        let procs = procs::tree(self.driver.child.id());
         let _ = self.session.delete();
+        self.driver.stop();
+        procs::wait_gone(&procs, Duration::from_secs(60));
     }
 }
 
