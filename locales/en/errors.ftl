@@ -104,6 +104,13 @@ error-bad-setting-chinese = “{ $input }” is not a Chinese mode: choose GB180
 error-bad-setting-logo = The logo cannot be printed: { $input }. Give a PNG file on this till. Nothing was changed.
 error-bad-setting-printer = These printer settings do not fit together: { $input }. Nothing was changed.
 error-bad-setting-receipt-line = A header or footer is at most 4 lines of 48 characters: “{ $input }”. Nothing was changed.
+error-bad-setting-scanner-folder = Give the folder the camera’s pictures are read from. Nothing was changed.
+error-bad-setting-no-camera = No camera found at { $input }: plug one in, or choose a scanner on a port or a keyboard scanner. Nothing was changed.
+error-bad-setting-size = “{ $input }” is not a size: write width x height, e.g. 1280x720. Nothing was changed.
+error-bad-setting-position = “{ $input }” is not a screen position: write x,y, e.g. 1920,0 for the second monitor. Nothing was changed.
+error-bad-setting-baud = { $input } is not a line speed this till offers. Nothing was changed.
+error-bad-setup-scanner-port = Choose the scanner’s port. Nothing was changed.
+error-bad-setup-display-port = Choose the pole display’s port. Nothing was changed.
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = The shop name must be 1 to 48 characters on one line: “{ $input }”.

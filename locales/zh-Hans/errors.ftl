@@ -100,6 +100,13 @@ error-bad-setting-chinese = “{ $input }”不是中文模式：请选择 GB180
 error-bad-setting-logo = 无法打印标志：{ $input }。请提供此收银机上的 PNG 文件。设置未作任何更改。
 error-bad-setting-printer = 这些打印机设置互不兼容：{ $input }。设置未作任何更改。
 error-bad-setting-receipt-line = 页首或页尾最多 4 行，每行 48 个字符：“{ $input }”。设置未作任何更改。
+error-bad-setting-scanner-folder = 请填写读取相机图片的文件夹。未作任何更改。
+error-bad-setting-no-camera = 在 { $input } 找不到摄像头：请接上摄像头，或选择串口扫描器或键盘式扫描器。未作任何更改。
+error-bad-setting-size = “{ $input }”不是尺寸：请写 宽x高，例如 1280x720。未作任何更改。
+error-bad-setting-position = “{ $input }”不是屏幕位置：请写 x,y，例如第二个屏幕为 1920,0。未作任何更改。
+error-bad-setting-baud = 本收银机不提供速率 { $input }。未作任何更改。
+error-bad-setup-scanner-port = 请选择扫描器的端口。未作任何更改。
+error-bad-setup-display-port = 请选择客户显示屏的端口。未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名称须为一行 1 至 48 个字符：“{ $input }”。

@@ -100,6 +100,13 @@ error-bad-setting-chinese = 「{ $input }」不是中文模式：請選擇 GB180
 error-bad-setting-logo = 無法列印標誌：{ $input }。請提供此收銀機上的 PNG 檔案。設定未作任何更改。
 error-bad-setting-printer = 這些打印機設定互不相容：{ $input }。設定未作任何更改。
 error-bad-setting-receipt-line = 頁首或頁尾最多 4 行，每行 48 個字元：「{ $input }」。設定未作任何更改。
+error-bad-setting-scanner-folder = 請填寫讀取相機圖片的資料夾。未作任何更改。
+error-bad-setting-no-camera = 在 { $input } 找不到相機：請接上相機，或選擇連接埠掃描器或鍵盤式掃描器。未作任何更改。
+error-bad-setting-size = 「{ $input }」不是尺寸：請寫 寬x高，例如 1280x720。未作任何更改。
+error-bad-setting-position = 「{ $input }」不是螢幕位置：請寫 x,y，例如第二個螢幕為 1920,0。未作任何更改。
+error-bad-setting-baud = 本收銀機不提供速率 { $input }。未作任何更改。
+error-bad-setup-scanner-port = 請選擇掃描器的連接埠。未作任何更改。
+error-bad-setup-display-port = 請選擇客戶顯示屏的連接埠。未作任何更改。
 
 # S0: the setup wizard's fields
 error-bad-setup-shop-name = 商店名稱須為一行 1 至 48 個字元：「{ $input }」。

@@ -93,8 +93,14 @@ pub fn device_settings(shell: S<'_>) -> Res<dto::DeviceSettings> {
 }
 
 #[tauri::command]
-pub async fn try_device(shell: S<'_>, change: dto::DeviceIn) -> Res<()> {
+pub async fn try_device(shell: S<'_>, change: dto::DeviceIn) -> Res<String> {
     shell.try_device(&change).await
+}
+
+/// Keys typed while a code is awaited: a keyboard-wedge scanner's, told from a person's.
+#[tauri::command]
+pub fn scanner_keys(shell: S<'_>, keys: Vec<dto::KeyIn>) {
+    shell.scanner_keys(&keys);
 }
 
 #[tauri::command]

@@ -66,7 +66,10 @@ pub struct Assembled {
     pub sim_terminal: Arc<dyn PaymentTerminal>,
     /// The demo's in-process back office: what a till that leaves its back office goes on with.
     pub sim_host: Arc<dyn HostLink>,
-    pub camera_dir: PathBuf,
+    /// The demo's display that only records: what a till set to no display goes on with.
+    pub sim_display: Arc<dyn CustomerDisplay>,
+    pub scanner: OpenScanner,
+    pub display_name: String,
     pub host_name: String,
     /// The enrolled back office, if any; `None`: the demo's in-process host.
     pub host_enrolled: bool,
@@ -116,16 +119,8 @@ pub async fn assemble(
     let (terminal, terminal_name) = open_terminal(dir, config, devices.printer.clone(), &sim_terminal)?;
     devices.terminal = terminal;
 
-    let camera_dir = std::env::var_os("OPENTILL_CAMERA_FRAMES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("camera"));
-    std::fs::create_dir_all(&camera_dir).map_err(|e| TillError::Config(format!("{}: {e}", camera_dir.display())))?;
-    let frames = FolderCamera::new(camera_dir.clone(), ui.clone());
-    devices.scanner = Arc::new(CancellableScanner {
-        inner: Scanner::new(FrameCodes::new(frames, Rxing::live())),
-        cancel: cancel.clone(),
-        ui: ui.clone(),
-    });
+    let scanner = open_scanner(dir, ui, &cancel)?;
+    devices.scanner = scanner.port.clone();
 
     let section = match till_devices::display_section(dir)? {
         till_devices::DisplaySection::None if customer_display => till_devices::DisplaySection::Screen {
@@ -136,10 +131,9 @@ pub async fn assemble(
         },
         other => other,
     };
-    let inner = till_devices::display(dir, &section)
-        .await?
-        .unwrap_or_else(|| devices.display.clone());
-    devices.display = Arc::new(MirroredDisplay { inner, ui: ui.clone() });
+    let sim_display = devices.display.clone();
+    let (display, display_name) = open_display(dir, &section, ui, &sim_display).await?;
+    devices.display = display;
 
     let (host_name, host_enrolled) = match till_devices::host(dir)? {
         Some(link) => {
@@ -157,10 +151,164 @@ pub async fn assemble(
         terminal_name,
         sim_terminal,
         sim_host,
-        camera_dir,
+        sim_display,
+        scanner,
+        display_name,
         host_name,
         host_enrolled,
     })
+}
+
+/// The code scanner as opened, with what the screen and Settings need of it.
+#[derive(Clone)]
+pub struct OpenScanner {
+    pub port: Arc<dyn CodeScanner>,
+    /// What the status bar and Settings call it: the folder, the port, the camera.
+    pub name: String,
+    /// The folder the demo's camera reads, when the scanner is one.
+    pub camera_dir: Option<PathBuf>,
+    /// Where the screen's keystrokes go when the scanner is a keyboard wedge.
+    pub wedge: Option<till_scanner::KeySender>,
+}
+
+impl std::fmt::Debug for OpenScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenScanner").field("name", &self.name).finish()
+    }
+}
+
+/// The scanner `dir`'s till.toml names (`[scanner]`; the folder camera when there is none),
+/// its waits ended by the Cancel button.
+pub fn open_scanner(dir: &Path, ui: &Ui, cancel: &Arc<CancelSignal>) -> Result<OpenScanner, TillError> {
+    open_scanner_from(dir, &till_devices::scanner_section(dir)?, ui, cancel)
+}
+
+/// The scanner of `section`.
+pub fn open_scanner_from(
+    dir: &Path,
+    section: &till_devices::ScannerSection,
+    ui: &Ui,
+    cancel: &Arc<CancelSignal>,
+) -> Result<OpenScanner, TillError> {
+    use till_devices::ScannerSection as S;
+    fn port<C: till_scanner::CodeSource + 'static>(
+        source: C,
+        ui: &Ui,
+        cancel: &Arc<CancelSignal>,
+    ) -> Arc<dyn CodeScanner> {
+        Arc::new(CancellableScanner {
+            inner: Scanner::new(source),
+            cancel: cancel.clone(),
+            ui: ui.clone(),
+        })
+    }
+    let device = |e: ScanError| TillError::device("scanner")(DeviceError::Unavailable(e.to_string()));
+    Ok(match section {
+        S::Folder { path } => {
+            let camera_dir = match path {
+                Some(p) => p.clone(),
+                None => std::env::var_os("OPENTILL_CAMERA_FRAMES")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| dir.join("camera")),
+            };
+            std::fs::create_dir_all(&camera_dir)
+                .map_err(|e| TillError::Config(format!("{}: {e}", camera_dir.display())))?;
+            let frames = FolderCamera::new(camera_dir.clone(), ui.clone());
+            OpenScanner {
+                port: port(FrameCodes::new(frames, Rxing::live()), ui, cancel),
+                name: camera_dir.display().to_string(),
+                camera_dir: Some(camera_dir),
+                wedge: None,
+            }
+        }
+        S::Serial { port: path, baud } => OpenScanner {
+            port: port(
+                till_scanner::SerialScanner::open(path, *baud).map_err(device)?,
+                ui,
+                cancel,
+            ),
+            name: path.clone(),
+            camera_dir: None,
+            wedge: None,
+        },
+        S::Wedge => {
+            let (sender, wedge) = till_scanner::KeyboardWedge::channel();
+            OpenScanner {
+                port: port(wedge, ui, cancel),
+                name: "keyboard".to_owned(),
+                camera_dir: None,
+                wedge: Some(sender),
+            }
+        }
+        S::Camera { index, size } => open_camera(*index, size.as_deref(), ui, cancel, device)?,
+    })
+}
+
+/// A webcam: the `camera` build (nokhwa) opens it, its frames previewed as the folder camera's
+/// are; a build without it says so.
+#[cfg(feature = "camera")]
+fn open_camera(
+    index: u32,
+    size: Option<&str>,
+    ui: &Ui,
+    cancel: &Arc<CancelSignal>,
+    device: impl Fn(ScanError) -> TillError,
+) -> Result<OpenScanner, TillError> {
+    let mut settings = till_scanner::CameraSettings {
+        index,
+        ..Default::default()
+    };
+    if let Some((w, h)) = size.and_then(till_devices::parse_size) {
+        settings.width = w;
+        settings.height = h;
+    }
+    let frames = Previewed::new(till_scanner::CameraFrames::open(settings).map_err(device)?, ui.clone());
+    Ok(OpenScanner {
+        port: Arc::new(CancellableScanner {
+            inner: Scanner::new(FrameCodes::new(frames, Rxing::live())),
+            cancel: cancel.clone(),
+            ui: ui.clone(),
+        }),
+        name: format!("/dev/video{index}"),
+        camera_dir: None,
+        wedge: None,
+    })
+}
+
+#[cfg(not(feature = "camera"))]
+fn open_camera(
+    index: u32,
+    _size: Option<&str>,
+    _ui: &Ui,
+    _cancel: &Arc<CancelSignal>,
+    device: impl Fn(ScanError) -> TillError,
+) -> Result<OpenScanner, TillError> {
+    Err(device(ScanError::Camera(format!(
+        "camera {index}: this build of the app reads no webcam (built without the `camera` feature)"
+    ))))
+}
+
+/// The customer display a `[display]` section names, mirrored to the cashier's screen; `sim`
+/// (records only) when the section says none.
+pub async fn open_display(
+    dir: &Path,
+    section: &till_devices::DisplaySection,
+    ui: &Ui,
+    sim: &Arc<dyn CustomerDisplay>,
+) -> Result<(Arc<dyn CustomerDisplay>, String), TillError> {
+    use till_devices::DisplaySection as D;
+    let name = match section {
+        D::None => "none".to_owned(),
+        D::Screen { position, .. } => match position {
+            Some(p) => format!("screen @ {p}"),
+            None => "screen".to_owned(),
+        },
+        D::Pole { port, .. } => port.clone(),
+    };
+    let inner = till_devices::display(dir, section)
+        .await?
+        .unwrap_or_else(|| sim.clone());
+    Ok((Arc::new(MirroredDisplay { inner, ui: ui.clone() }), name))
 }
 
 /// The receipt printer `dir`'s till.toml names (the virtual printer keeps its receipts in the
@@ -398,16 +546,7 @@ impl FolderCamera {
     }
 
     fn preview(&mut self, frame: &LumaFrame) {
-        let due = self
-            .last_preview
-            .is_none_or(|t| t.elapsed() >= Duration::from_millis(1000 / PREVIEW_FPS));
-        if !due {
-            return;
-        }
-        self.last_preview = Some(Instant::now());
-        if let Some(url) = crate::preview::frame_data_url(frame, PREVIEW_WIDTH) {
-            self.ui.emit("camera-frame", &serde_json::json!({ "png": url }));
-        }
+        send_preview(&self.ui, &mut self.last_preview, frame);
     }
 }
 
@@ -443,6 +582,44 @@ impl FrameSource for FolderCamera {
         };
         self.preview(&frame);
         Ok(Some(frame))
+    }
+}
+
+/// A frame sent to the screen, smaller, when the last was long enough ago: the live preview.
+fn send_preview(ui: &Ui, last: &mut Option<Instant>, frame: &LumaFrame) {
+    let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(1000 / PREVIEW_FPS));
+    if !due {
+        return;
+    }
+    *last = Some(Instant::now());
+    if let Some(url) = crate::preview::frame_data_url(frame, PREVIEW_WIDTH) {
+        ui.emit("camera-frame", &serde_json::json!({ "png": url }));
+    }
+}
+
+/// A webcam's frames, previewed on the screen as they are read.
+#[cfg(feature = "camera")]
+struct Previewed<F> {
+    inner: F,
+    last: Option<Instant>,
+    ui: Ui,
+}
+
+#[cfg(feature = "camera")]
+impl<F> Previewed<F> {
+    fn new(inner: F, ui: Ui) -> Previewed<F> {
+        Previewed { inner, last: None, ui }
+    }
+}
+
+#[cfg(feature = "camera")]
+impl<F: FrameSource> FrameSource for Previewed<F> {
+    fn next_frame(&mut self) -> Result<Option<LumaFrame>, ScanError> {
+        let frame = self.inner.next_frame()?;
+        if let Some(f) = &frame {
+            send_preview(&self.ui, &mut self.last, f);
+        }
+        Ok(frame)
     }
 }
 

@@ -67,6 +67,10 @@ pub struct DeviceSettings {
     pub logo: String,
     pub header: Vec<String>,
     pub footer: Vec<String>,
+    pub scanner: till_devices::ScannerSection,
+    pub display: till_devices::DisplaySection,
+    /// The machine's cameras (`/dev/video*`); empty: "no camera found".
+    pub cameras: Vec<String>,
     pub ports: crate::setup::PortsOut,
 }
 
@@ -81,6 +85,13 @@ pub struct HostOut {
     pub error: Option<String>,
     /// The last pass went through.
     pub synced: bool,
+}
+
+/// A key the screen saw while a code was awaited (`KeyboardEvent.key`, its `timeStamp`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyIn {
+    pub key: String,
+    pub ms: f64,
 }
 
 /// A device changed in Settings.
@@ -106,6 +117,24 @@ pub enum DeviceIn {
         #[serde(default)]
         footer: Vec<String>,
     },
+    Scanner {
+        scanner: till_devices::ScannerSection,
+    },
+    Display {
+        display: till_devices::DisplaySection,
+    },
+}
+
+impl DeviceIn {
+    /// The till.toml section the change is of.
+    pub fn key(&self) -> &'static str {
+        match self {
+            DeviceIn::Terminal { .. } => "terminal",
+            DeviceIn::Printer { .. } => "printer",
+            DeviceIn::Scanner { .. } => "scanner",
+            DeviceIn::Display { .. } => "display",
+        }
+    }
 }
 
 /// A trace number typed or picked by the cashier.
@@ -659,7 +688,10 @@ pub struct AppInfo {
     pub wallets: Vec<&'static str>,
     pub copies: Copies,
     pub data_dir: String,
+    /// The folder the demo's camera reads; empty when the scanner is another.
     pub camera_dir: String,
+    /// The scanner is a keyboard wedge: the screen passes keystrokes on while it waits.
+    pub scanner_wedge: bool,
     pub session: Option<SessionOut>,
     /// What recovery did at start (T8), shown before the sale screen.
     pub recovered: Vec<RecoveryOut>,
@@ -672,7 +704,11 @@ pub struct Copies {
 }
 
 impl AppInfo {
-    pub fn new(till: &Till, dirs: (&std::path::Path, &std::path::Path), recovered: Vec<RecoveryOut>) -> AppInfo {
+    pub fn new(
+        till: &Till,
+        dirs: (&std::path::Path, &crate::devices::OpenScanner),
+        recovered: Vec<RecoveryOut>,
+    ) -> AppInfo {
         let c: &TillConfig = till.config();
         AppInfo {
             version: env!("CARGO_PKG_VERSION"),
@@ -689,7 +725,13 @@ impl AppInfo {
                 customer: c.copies.customer,
             },
             data_dir: dirs.0.display().to_string(),
-            camera_dir: dirs.1.display().to_string(),
+            camera_dir: dirs
+                .1
+                .camera_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            scanner_wedge: dirs.1.wedge.is_some(),
             session: till.session().as_ref().map(SessionOut::from),
             recovered,
         }

@@ -209,6 +209,7 @@ fn main() -> anyhow::Result<()> {
             commands::device_settings,
             commands::try_device,
             commands::set_device,
+            commands::scanner_keys,
             commands::host_state,
             commands::host_enrol,
             commands::host_leave,

@@ -17,6 +17,8 @@ use crate::dto::{self, Res};
 use crate::events::{Ui, UiProgress, device_error};
 use crate::setup;
 
+mod devices;
+
 pub struct Shell {
     till: RwLock<Arc<Till>>,
     pub dir: PathBuf,
@@ -31,28 +33,13 @@ pub struct Shell {
     pub sync: Mutex<Option<till::sync::SyncStatus>>,
     /// Stops the running uploader (`events::spawn_sync`) when another replaces it.
     uploader: Mutex<Option<tokio::sync::watch::Sender<bool>>>,
+    /// The keyboard wedge being tested in Settings, which gets the screen's keys meanwhile.
+    test_wedge: Mutex<Option<till_scanner::KeySender>>,
 }
 
 impl std::fmt::Debug for Shell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shell").field("dir", &self.dir).finish()
-    }
-}
-
-/// Receipt header or footer lines: at most 4, each one line of at most 48 characters.
-fn receipt_lines(lines: &[String]) -> Res<()> {
-    let bad = lines
-        .iter()
-        .find(|l| l.chars().count() > 48 || l.chars().any(char::is_control))
-        .cloned()
-        .or_else(|| (lines.len() > 4).then(|| format!("{} lines", lines.len())));
-    match bad {
-        Some(input) => Err(TillError::Input {
-            what: "setting-receipt-line",
-            input,
-        }
-        .into()),
-        None => Ok(()),
     }
 }
 
@@ -102,6 +89,7 @@ impl Shell {
             last_docs: Mutex::new(Vec::new()),
             sync: Mutex::new(None),
             uploader: Mutex::new(None),
+            test_wedge: Mutex::new(None),
         })
     }
 
@@ -131,7 +119,7 @@ impl Shell {
     pub fn info(&self) -> dto::AppInfo {
         dto::AppInfo::new(
             &self.till(),
-            (&self.dir, &self.devices().camera_dir),
+            (&self.dir, &self.devices().scanner),
             self.recovered.clone(),
         )
     }
@@ -329,187 +317,6 @@ impl Shell {
         Ok(self.info())
     }
 
-    /// Settings → Devices: the PIN pad and printer as set now, and what is plugged in.
-    pub fn device_settings(&self) -> Res<dto::DeviceSettings> {
-        let till = self.till();
-        till.may(Action::Settings)?;
-        let (terminal, printer) = setup::current(&self.dir);
-        let section = till_devices::settings::section(&self.dir, "printer")?;
-        let text = |key: &str, default: &str| {
-            section
-                .get(key)
-                .and_then(toml::Value::as_str)
-                .unwrap_or(default)
-                .to_owned()
-        };
-        let merchant = &till.config().merchant;
-        Ok(dto::DeviceSettings {
-            terminal,
-            printer,
-            paper: text("paper", "80mm"),
-            chinese: text("chinese", ""),
-            logo: text("logo", ""),
-            header: merchant.header.clone(),
-            footer: merchant.footer.clone(),
-            ports: setup::ports(),
-        })
-    }
-
-    /// A device form's answer as a checked change of till.toml (nothing written): `terminal`
-    /// replaced whole; `printer`'s connection and paper, its other keys (Chinese mode, logo,
-    /// header) kept.
-    fn check_device(&self, change: &dto::DeviceIn) -> Res<till_devices::settings::SettingChange> {
-        let (key, value) = match change {
-            dto::DeviceIn::Terminal { terminal } => ("terminal", setup::terminal_section(terminal)?),
-            dto::DeviceIn::Printer {
-                printer,
-                paper,
-                chinese,
-                logo,
-                header,
-                footer,
-            } => {
-                let refuse = |what: &'static str, input: &str| -> dto::Error {
-                    TillError::Input {
-                        what,
-                        input: input.to_owned(),
-                    }
-                    .into()
-                };
-                if !matches!(paper.as_str(), "58mm" | "80mm") {
-                    return Err(refuse("setup-paper", paper));
-                }
-                if !matches!(chinese.as_str(), "" | "gb18030" | "big5" | "raster") {
-                    return Err(refuse("setting-chinese", chinese));
-                }
-                receipt_lines(header)?;
-                receipt_lines(footer)?;
-                let mut section = till_devices::settings::section(&self.dir, "printer")?;
-                section.insert("paper".into(), paper.clone().into());
-                section.insert("connection".into(), setup::printer_connection(printer)?.into());
-                for (key, value) in [("chinese", chinese.trim()), ("logo", logo.trim())] {
-                    if value.is_empty() {
-                        section.remove(key);
-                    } else {
-                        section.insert(key.into(), value.into());
-                    }
-                }
-                // The logo must be a picture the printer can print: its profile loads it.
-                let config: till_printer::PrinterConfig = toml::Value::Table(section.clone())
-                    .try_into()
-                    .map_err(|e: toml::de::Error| refuse("setting-printer", e.message()))?;
-                config
-                    .profile(&self.dir, 48)
-                    .map_err(|e| refuse("setting-logo", &format!("{} ({e})", logo.trim())))?;
-                ("printer", section)
-            }
-        };
-        Ok(till_devices::settings::check_value(
-            &self.dir,
-            key,
-            toml::Value::Table(value),
-        )?)
-    }
-
-    /// The device a checked change names, opened from it and asked for its status.
-    async fn probe(&self, change: &till_devices::settings::SettingChange) -> Res<()> {
-        let till = self.till();
-        let currency = till.config().currency.numeric();
-        let device = if change.key == "terminal" {
-            "terminal"
-        } else {
-            "printer"
-        };
-        till_devices::settings::probe_device(&self.dir, change, device, currency, 48, Duration::from_secs(15)).await?;
-        Ok(())
-    }
-
-    /// A device form's Test button: the new setting checked and the device asked; nothing is
-    /// written and the devices in use stay.
-    pub async fn try_device(&self, change: &dto::DeviceIn) -> Res<()> {
-        self.till().may(Action::Settings)?;
-        let checked = self.check_device(change)?;
-        let _no_status_polls = self.changing.lock().await;
-        self.probe(&checked).await
-    }
-
-    /// T13: a PIN pad or printer changed in Settings (Manager). Checked first (a bad value
-    /// changes nothing); then, once no sale is in flight, the new device is asked for its
-    /// status (one that does not answer is refused and the working one stays), till.toml is
-    /// replaced atomically, the change is journaled (who, what, from, to), and the till goes on
-    /// with the new device — no restart.
-    pub async fn set_device(&self, change: &dto::DeviceIn) -> Res<dto::AppInfo> {
-        let till = self.till();
-        till.may(Action::Settings)?;
-        let checked = self.check_device(change)?;
-        let _idle = till.quiesce().await;
-        let _no_status_polls = self.changing.lock().await;
-        self.probe(&checked).await?;
-        let before = std::fs::read(self.dir.join("till.toml")).ok();
-        till_devices::settings::write(&self.dir, &checked)?;
-        let reopened = self.reopen_devices(&till, &checked.key);
-        let (devices, reopened) = match reopened {
-            Ok(r) => r,
-            Err(e) => {
-                // The file goes back to what worked; the devices in use never changed.
-                if let Some(b) = before {
-                    let _ = std::fs::write(self.dir.join("till.toml"), b);
-                }
-                return Err(e.into());
-            }
-        };
-        till.record_setting(&checked.key, checked.from.clone(), checked.to.clone())?;
-        // The receipt's own lines, checked above, go with the printer's settings; the till
-        // over the new devices is opened again to read them.
-        let reopened = match change {
-            dto::DeviceIn::Printer { header, footer, .. } => {
-                let mut changed = false;
-                for (key, lines) in [("merchant.header", header), ("merchant.footer", footer)] {
-                    let value = toml::Value::Array(lines.iter().map(|l| l.trim().into()).collect());
-                    let line_change = till_devices::settings::check_value(&self.dir, key, value)?;
-                    if line_change.from.as_deref() != Some(line_change.to.as_str())
-                        && !(line_change.from.is_none() && lines.is_empty())
-                    {
-                        till_devices::settings::write(&self.dir, &line_change)?;
-                        till.record_setting(&line_change.key, line_change.from.clone(), line_change.to.clone())?;
-                        changed = true;
-                    }
-                }
-                if changed {
-                    till.reopened_with(&self.dir, devices.devices.clone())?
-                } else {
-                    reopened
-                }
-            }
-            dto::DeviceIn::Terminal { .. } => reopened,
-        };
-        *self.devices.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(devices);
-        *self.till.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(reopened);
-        Ok(self.info())
-    }
-
-    /// The devices with the one `key` names opened anew from till.toml, and a till over them.
-    fn reopen_devices(&self, till: &Till, key: &str) -> Result<(Assembled, Till), TillError> {
-        let mut devices = (*self.devices()).clone();
-        if key == "printer" {
-            let (printer, profile, name) = crate::devices::open_printer(&self.dir, 48)?;
-            devices.devices.printer = printer;
-            devices.profile = profile;
-            devices.printer_name = name;
-        } else {
-            let (terminal, name) = crate::devices::open_terminal(
-                &self.dir,
-                till.config(),
-                devices.devices.printer.clone(),
-                &devices.sim_terminal,
-            )?;
-            devices.devices.terminal = terminal;
-            devices.terminal_name = name;
-        }
-        let reopened = till.reopened_with(&self.dir, devices.devices.clone())?;
-        Ok((devices, reopened))
-    }
-
     /// Settings → Back office: where this till sends its sales and how that goes.
     pub fn host_state(&self) -> Res<dto::HostOut> {
         self.till().may(Action::Settings)?;
@@ -657,8 +464,8 @@ impl Shell {
             refund_blocked: blocks.refund,
             terminal,
             printer,
-            scanner: dto::DeviceState::ready(self.devices().camera_dir.display().to_string()),
-            display: dto::DeviceState::ready(String::new()),
+            scanner: dto::DeviceState::ready(self.devices().scanner.name.clone()),
+            display: dto::DeviceState::ready(self.devices().display_name.clone()),
             host,
             backlog: till.sync_backlog().unwrap_or(0),
         }

@@ -72,6 +72,7 @@ export type AppInfo = {
   copies: Copies;
   data_dir: string;
   camera_dir: string;
+  scanner_wedge: boolean;
   session: Session | null;
   recovered: Recovery[];
 };
@@ -137,8 +138,20 @@ export type DeviceSettings = {
   logo: string;
   header: string[];
   footer: string[];
+  scanner: ScannerSection;
+  display: DisplaySection;
+  cameras: string[];
   ports: SetupPorts;
 };
+export type ScannerSection =
+  | { kind: "folder"; path?: string }
+  | { kind: "camera"; index: number; size?: string }
+  | { kind: "serial"; port: string; baud: number }
+  | { kind: "wedge" };
+export type DisplaySection =
+  | { kind: "none" }
+  | { kind: "screen"; fullscreen: boolean; position?: string; size?: string }
+  | { kind: "pole"; port: string; baud: number; charset?: string };
 export type DeviceIn =
   | { device: "terminal"; terminal: SetupIn["terminal"] }
   | {
@@ -149,7 +162,9 @@ export type DeviceIn =
       logo: string;
       header: string[];
       footer: string[];
-    };
+    }
+  | { device: "scanner"; scanner: ScannerSection }
+  | { device: "display"; display: DisplaySection };
 export type HostOut = { enrolled: boolean; url: string; backlog: number; error: string | null; synced: boolean };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
@@ -210,8 +225,9 @@ export const api = {
   setCopies: (copies: Copies) => call<AppInfo>("set_copies", { copies }),
   testDevice: (device: string) => call<DeviceTest>("test_device", { device }),
   deviceSettings: () => call<DeviceSettings>("device_settings"),
-  tryDevice: (change: DeviceIn) => call<void>("try_device", { change }),
+  tryDevice: (change: DeviceIn) => call<string>("try_device", { change }),
   setDevice: (change: DeviceIn) => call<AppInfo>("set_device", { change }),
+  scannerKeys: (keys: { key: string; ms: number }[]) => call<void>("scanner_keys", { keys }),
   hostState: () => call<HostOut>("host_state"),
   hostEnrol: (url: string, code: string) => call<EnrolOut>("host_enrol", { url, code }),
   hostLeave: () => call<AppInfo>("host_leave"),

@@ -94,7 +94,7 @@ function portOptions(ports: SetupPorts | null) {
 }
 
 /** A serial port from the machine's list; one that was set before but is gone stays shown. */
-function PortSelect(props: { t: T; testid: string; value: string; ports: SetupPorts | null; onChange: (v: string) => void }) {
+export function PortSelect(props: { t: T; testid: string; value: string; ports: SetupPorts | null; onChange: (v: string) => void }) {
   const options = portOptions(props.ports);
   const known = (props.ports?.serial_ports ?? []).some((p) => p.path === props.value);
   return (
@@ -109,7 +109,7 @@ function PortSelect(props: { t: T; testid: string; value: string; ports: SetupPo
   );
 }
 
-function TestLine({ t, testid, tested }: { t: T; testid: string; tested: Tested }) {
+export function TestLine({ t, testid, tested }: { t: T; testid: string; tested: Tested }) {
   if (tested === null) return null;
   return (
     <p

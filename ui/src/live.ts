@@ -2,7 +2,7 @@
 // customer display's mirror), kept from the app's start so that nothing said before a screen
 // has mounted is lost.
 import { useEffect, useState } from "preact/hooks";
-import { on, type DisplayEvent, type ProgressEvent } from "./api";
+import { api, on, type DisplayEvent, type ProgressEvent } from "./api";
 
 export type Live = {
   progress: ProgressEvent[];
@@ -48,7 +48,28 @@ export function useLive(): Live {
   return state;
 }
 
+/** While a code is awaited, the keys typed go to the till as they came, with their times: a
+ *  keyboard-wedge scanner types a code and Enter in a few milliseconds a key, which the till
+ *  tells from a person (src-tauri/src/shell/devices.rs scanner_keys). */
+function forwardWedgeKeys() {
+  let keys: { key: string; ms: number }[] = [];
+  window.addEventListener(
+    "keydown",
+    (e) => {
+      if (!live.scanning || (e.key.length !== 1 && e.key !== "Enter")) return;
+      keys.push({ key: e.key, ms: e.timeStamp });
+      if (e.key === "Enter" || keys.length >= 512) {
+        const sent = keys;
+        keys = [];
+        void api.scannerKeys(sent).catch(() => undefined);
+      }
+    },
+    true,
+  );
+}
+
 export async function startLive() {
+  forwardWedgeKeys();
   await Promise.all([
     on<ProgressEvent>("progress", (p) => {
       set({ progress: [...live.progress, p] });

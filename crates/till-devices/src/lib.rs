@@ -200,3 +200,113 @@ pub async fn display(dir: &Path, section: &DisplaySection) -> Result<Option<Arc<
         }
     }
 }
+
+/// `[scanner]` in till.toml: where the customer's payment codes are read.
+///
+/// ```toml
+/// [scanner]
+/// kind = "folder"          # the demo's camera: a folder of images (DATA_DIR/camera)
+/// # kind = "camera", index = 0, size = "1280x720"   # a webcam (the app's `camera` build)
+/// # kind = "serial", port = "/dev/ttyACM0", baud = 9600
+/// # kind = "wedge"         # a USB scanner that types: its bursts are told from typing
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ScannerSection {
+    /// Frames from a folder of images: the demo's camera, and a till without a camera.
+    Folder {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<PathBuf>,
+    },
+    /// A webcam, by its index (`/dev/video<index>` on Linux), at about this size.
+    Camera {
+        #[serde(default)]
+        index: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<String>,
+    },
+    /// A scanner on a serial port (or a USB scanner in CDC-ACM mode): one code per line.
+    Serial {
+        port: String,
+        #[serde(default = "default_baud")]
+        baud: u32,
+    },
+    /// A keyboard-wedge scanner: it types into the app, which tells its bursts from a person.
+    Wedge,
+}
+
+impl Default for ScannerSection {
+    fn default() -> ScannerSection {
+        ScannerSection::Folder { path: None }
+    }
+}
+
+/// The `[scanner]` section.
+pub fn scanner_section(dir: &Path) -> Result<ScannerSection, TillError> {
+    till::store::load_section(dir, "scanner")
+}
+
+/// `WxH` (e.g. `1280x720`) as numbers, each 16..=8192.
+pub fn parse_size(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.trim().split_once(['x', 'X'])?;
+    let (w, h) = (w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?);
+    ((16..=8192).contains(&w) && (16..=8192).contains(&h)).then_some((w, h))
+}
+
+/// `X,Y` (e.g. `1920,0`) as numbers: a window's top-left corner, which may be left of or above
+/// the first monitor.
+pub fn parse_position(text: &str) -> Option<(i32, i32)> {
+    let (x, y) = text.trim().split_once(',')?;
+    let (x, y) = (x.trim().parse::<i32>().ok()?, y.trim().parse::<i32>().ok()?);
+    ((-32768..=32767).contains(&x) && (-32768..=32767).contains(&y)).then_some((x, y))
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    #[test]
+    fn scanner_sections_read_as_written() {
+        for (text, want) in [
+            ("kind = \"folder\"", ScannerSection::Folder { path: None }),
+            (
+                "kind = \"serial\"\nport = \"/dev/ttyACM0\"",
+                ScannerSection::Serial {
+                    port: "/dev/ttyACM0".to_owned(),
+                    baud: 9600,
+                },
+            ),
+            ("kind = \"wedge\"", ScannerSection::Wedge),
+            (
+                "kind = \"camera\"\nindex = 1\nsize = \"640x480\"",
+                ScannerSection::Camera {
+                    index: 1,
+                    size: Some("640x480".to_owned()),
+                },
+            ),
+        ] {
+            let read: ScannerSection = toml::from_str(text).expect(text);
+            assert_eq!(read, want);
+            let again: ScannerSection = toml::from_str(&toml::to_string(&read).expect("writes")).expect("reads");
+            assert_eq!(again, want, "{text} round-trips");
+        }
+        assert!(
+            toml::from_str::<ScannerSection>("kind = \"serial\"").is_err(),
+            "a serial scanner needs its port"
+        );
+    }
+
+    #[test]
+    fn sizes_and_positions_are_numbers_in_range() {
+        assert_eq!(parse_size("1280x720"), Some((1280, 720)));
+        assert_eq!(parse_size(" 800 X 480 "), Some((800, 480)));
+        for bad in ["", "1280", "1280x", "x720", "0x0", "99999x10", "-5x10", "12.5x10"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_position("1920,0"), Some((1920, 0)));
+        assert_eq!(parse_position("-1280, 0"), Some((-1280, 0)));
+        for bad in ["", "1920", "a,b", "1920;0", "99999999,0"] {
+            assert_eq!(parse_position(bad), None, "{bad:?}");
+        }
+    }
+}

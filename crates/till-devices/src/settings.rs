@@ -12,7 +12,7 @@ use till_domain::TillConfig;
 use till_printer::PrinterConfig;
 use till_terminal::TerminalConfig;
 
-use crate::{DisplaySection, HostSection};
+use crate::{DisplaySection, HostSection, ScannerSection};
 
 /// A checked change, not yet written.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,16 @@ pub struct SettingChange {
     /// The whole new file, as checked and as it is written.
     table: toml::Table,
     text: String,
+}
+
+impl SettingChange {
+    /// The section `name` of the new file (empty when it has none).
+    pub fn section(&self, name: &str) -> toml::Value {
+        self.table
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| toml::Value::Table(toml::Table::new()))
+    }
 }
 
 /// till.toml as it is now, with secrets masked (the host token).
@@ -238,6 +248,7 @@ fn typed_round_trip(table: &toml::Table) -> Result<toml::Table, String> {
         ),
         ("terminal", back::<TerminalConfig>),
         ("display", back::<DisplaySection>),
+        ("scanner", back::<ScannerSection>),
         ("host", back::<HostSection>),
     ] {
         if let Some(v) = top.remove(name) {

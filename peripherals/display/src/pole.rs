@@ -38,7 +38,9 @@ pub enum Charset {
     Big5,
 }
 
+/// A key left out of `[display]` takes its default: ESC/POS commands, Latin, brightest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PoleProfile {
     pub commands: CommandSet,
     pub charset: Charset,

@@ -9,6 +9,7 @@ mod flows_screens;
 mod flows_session;
 mod flows_support;
 mod settings_devices;
+mod settings_scanner;
 mod setup;
 mod smoke;
 mod start;

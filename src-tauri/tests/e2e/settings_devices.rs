@@ -38,7 +38,7 @@ fn open_journal(dir: &Path) -> Result<till_journal::Journal, Error> {
 }
 
 /// The `setting` events of the journal, as JSON.
-fn settings_journaled(dir: &Path) -> Result<Vec<(u64, String)>, Error> {
+pub fn settings_journaled(dir: &Path) -> Result<Vec<(u64, String)>, Error> {
     let journal = open_journal(dir)?;
     Ok(journal
         .events_after(0, 100_000)?
