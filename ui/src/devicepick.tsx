@@ -122,7 +122,7 @@ export function TestLine({ t, testid, tested }: { t: T; testid: string; tested: 
   );
 }
 
-type PickerProps<C> = {
+export type PickerProps<C> = {
   t: T;
   /** The testids' prefix: `setup` or `settings`. */
   prefix: string;
@@ -264,6 +264,27 @@ export function PrinterPicker({ t, prefix, value, onChange, ports, tested, onTes
         {t("app-setup-test")}
       </button>
       <TestLine t={t} testid={`${prefix}-printer-result`} tested={tested} />
+    </fieldset>
+  );
+}
+
+/** 58 or 80 mm paper. */
+export function PaperChoice({ t, prefix, value, onChange }: { t: T; prefix: string; value: string; onChange: (p: string) => void }) {
+  return (
+    <fieldset class="choice">
+      <legend>{t("app-setup-paper")}</legend>
+      {["58mm", "80mm"].map((p) => (
+        <label key={p} class="inline">
+          <input
+            type="radio"
+            name={`${prefix}-paper`}
+            data-testid={`${prefix}-paper-${p}`}
+            checked={value === p}
+            onChange={() => onChange(p)}
+          />
+          {p}
+        </label>
+      ))}
     </fieldset>
   );
 }

@@ -10,13 +10,13 @@ import {
   type DeviceTest,
   type DisplaySection,
   type ScannerSection,
-  type SetupPorts,
   type TillError,
 } from "../api";
 import { errorText, useCtx, useT } from "../ctx";
 import {
   NEW_PRINTER,
   NEW_TERMINAL,
+  PaperChoice,
   PortSelect,
   PrinterPicker,
   TerminalPicker,
@@ -25,6 +25,7 @@ import {
   printerIn,
   terminalChoice,
   terminalIn,
+  type PickerProps,
   type PrinterChoice,
   type TerminalChoice,
   type Tested,
@@ -229,24 +230,15 @@ function DeviceEditor({ device, onClose }: { device: Device; onClose: () => void
               edited();
             }}
           />
-          <fieldset class="choice">
-            <legend>{t("app-setup-paper")}</legend>
-            {["58mm", "80mm"].map((p) => (
-              <label key={p} class="inline">
-                <input
-                  type="radio"
-                  name="settings-paper"
-                  data-testid={`settings-paper-${p}`}
-                  checked={paper === p}
-                  onChange={() => {
-                    setPaper(p);
-                    edited();
-                  }}
-                />
-                {p}
-              </label>
-            ))}
-          </fieldset>
+          <PaperChoice
+            t={t}
+            prefix="settings"
+            value={paper}
+            onChange={(p) => {
+              setPaper(p);
+              edited();
+            }}
+          />
           <fieldset class="device">
             <legend>{t("app-printer-receipt")}</legend>
             <label>
@@ -323,16 +315,7 @@ function DeviceEditor({ device, onClose }: { device: Device; onClose: () => void
   );
 }
 
-
-type FormProps<C> = {
-  t: T;
-  prefix: string;
-  value: C;
-  onChange: (c: C) => void;
-  ports: SetupPorts | null;
-  tested: Tested;
-  onTest: () => void;
-};
+type FormProps<C> = PickerProps<C>;
 
 function Baud({ t, testid, value, onChange }: { t: T; testid: string; value: number; onChange: (b: number) => void }) {
   return (

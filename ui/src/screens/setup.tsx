@@ -8,6 +8,7 @@ import {
   Field,
   NEW_PRINTER,
   NEW_TERMINAL,
+  PaperChoice,
   PrinterPicker,
   TerminalPicker,
   printerIn,
@@ -264,21 +265,7 @@ export function Setup({ initialLang, onDone }: { initialLang: Lang; onDone: (inf
                 ))}
               </select>
             </label>
-            <fieldset class="choice">
-              <legend>{t("app-setup-paper")}</legend>
-              {["58mm", "80mm"].map((p) => (
-                <label key={p} class="inline">
-                  <input
-                    type="radio"
-                    name="paper"
-                    data-testid={`setup-paper-${p}`}
-                    checked={shop.paper === p}
-                    onChange={() => setShop({ ...shop, paper: p })}
-                  />
-                  {p}
-                </label>
-              ))}
-            </fieldset>
+            <PaperChoice t={t} prefix="setup" value={shop.paper} onChange={(paper) => setShop({ ...shop, paper })} />
           </form>
         )}
         {step === "operator" && (
