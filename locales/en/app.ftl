@@ -167,6 +167,7 @@ app-setup-printer-virtual = None (receipts kept as files)
 app-setup-printer-tcp = On the network (port 9100)
 app-setup-printer-usb = USB
 app-setup-printer-serial = On a serial port
+app-setup-printer-queue = Windows printer (queue)
 app-setup-port = Port
 app-setup-usb-printer = USB printer
 app-setup-address-port = Address (host:port)

@@ -123,6 +123,7 @@ error-bad-setup-paper = “{ $input }” is not a paper width. Use 58mm or 80mm.
 error-bad-setup-printer-address = Give the printer’s address (host:port): “{ $input }”.
 error-bad-setup-printer-path = Choose the printer’s port: “{ $input }”.
 error-bad-setup-terminal-path = Choose the PIN pad’s port: “{ $input }”.
+error-bad-setup-printer-queue = Choose the Windows printer: “{ $input }”.
 error-bad-setup-stop-bits = Stop bits are 1 or 2, not “{ $input }”.
 error-bad-setup-terminal-address = Give the PIN pad’s address (host:port): “{ $input }”.
 error-bad-setup-host-url = Give the back office's address, e.g. https://office.example.com: “{ $input }”.

@@ -164,6 +164,7 @@ app-setup-printer-virtual = 无（小票存为文件）
 app-setup-printer-tcp = 网络（端口 9100）
 app-setup-printer-usb = USB
 app-setup-printer-serial = 串口
+app-setup-printer-queue = Windows 打印机（队列）
 app-setup-port = 端口
 app-setup-usb-printer = USB 打印机
 app-setup-address-port = 地址（主机:端口）

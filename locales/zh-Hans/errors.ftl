@@ -119,6 +119,7 @@ error-bad-setup-paper = “{ $input }”不是纸张宽度，请用 58mm 或 80m
 error-bad-setup-printer-address = 请输入打印机地址（主机:端口）：“{ $input }”。
 error-bad-setup-printer-path = 请选择打印机的端口：“{ $input }”。
 error-bad-setup-terminal-path = 请选择密码键盘的端口：“{ $input }”。
+error-bad-setup-printer-queue = 请选择 Windows 打印机：“{ $input }”。
 error-bad-setup-stop-bits = 停止位只能是 1 或 2，而不是“{ $input }”。
 error-bad-setup-terminal-address = 请输入密码键盘地址（主机:端口）：“{ $input }”。
 error-bad-setup-host-url = 请输入后台地址，例如 https://office.example.com：“{ $input }”。

@@ -164,6 +164,7 @@ app-setup-printer-virtual = 無（收據存為檔案）
 app-setup-printer-tcp = 網絡（連接埠 9100）
 app-setup-printer-usb = USB
 app-setup-printer-serial = 序列埠
+app-setup-printer-queue = Windows 打印機（佇列）
 app-setup-port = 連接埠
 app-setup-usb-printer = USB 打印機
 app-setup-address-port = 位址（主機:連接埠）

@@ -119,6 +119,7 @@ error-bad-setup-paper = 「{ $input }」不是紙張寬度，請用 58mm 或 80m
 error-bad-setup-printer-address = 請輸入打印機位址（主機:連接埠）：「{ $input }」。
 error-bad-setup-printer-path = 請選擇打印機的連接埠：「{ $input }」。
 error-bad-setup-terminal-path = 請選擇密碼鍵盤的連接埠：「{ $input }」。
+error-bad-setup-printer-queue = 請選擇 Windows 打印機：「{ $input }」。
 error-bad-setup-stop-bits = 停止位元只能是 1 或 2，而不是「{ $input }」。
 error-bad-setup-terminal-address = 請輸入密碼鍵盤位址（主機:連接埠）：「{ $input }」。
 error-bad-setup-host-url = 請輸入後台位址，例如 https://office.example.com：「{ $input }」。

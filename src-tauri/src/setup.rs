@@ -115,6 +115,8 @@ pub enum PrinterIn {
     Usb { path: String },
     /// A serial printer.
     Serial { path: String, baud: u32 },
+    /// A Windows printer queue, printed to in RAW mode.
+    Queue { name: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +139,8 @@ pub struct SetupIn {
 pub struct PortsOut {
     pub serial_ports: Vec<till_devices::attached::SerialPortFound>,
     pub usb_printers: Vec<String>,
+    /// The system's printer queues (Windows; empty elsewhere).
+    pub printer_queues: Vec<String>,
     pub currencies: Vec<String>,
 }
 
@@ -145,6 +149,7 @@ pub fn ports() -> PortsOut {
     PortsOut {
         serial_ports: found.serial_ports,
         usb_printers: found.usb_printers,
+        printer_queues: found.printer_queues,
         currencies: Currency::ALL.iter().map(|c| c.code().to_owned()).collect(),
     }
 }
@@ -202,6 +207,10 @@ pub fn printer_connection(printer: &PrinterIn) -> Res<toml::Table> {
             ("path", filled("setup-printer-path", path, 253)?.into()),
             ("baud", i64::from(*baud).into()),
         ]),
+        PrinterIn::Queue { name } => keys(&[
+            ("kind", "queue".into()),
+            ("name", filled("setup-printer-queue", name, 253)?.into()),
+        ]),
     })
 }
 
@@ -256,7 +265,8 @@ pub fn current(dir: &Path) -> (Option<TerminalIn>, Option<PrinterIn>) {
                 path: text(&path),
                 baud,
             }),
-            C::File { .. } | C::Queue { .. } => None,
+            C::Queue { name } => Some(PrinterIn::Queue { name }),
+            C::File { .. } => None,
         }
     });
     (terminal, printer)
@@ -437,5 +447,26 @@ mod tests {
         assert_eq!(one.get("stop_bits").and_then(toml::Value::as_integer), Some(1));
         let refused = terminal_section(&pad(3)).expect_err("no line has 3 stop bits");
         assert_eq!(refused.code, "bad-setup-stop-bits", "{refused:?}");
+    }
+
+    #[test]
+    fn a_windows_printer_queue_is_kept_by_its_name() {
+        let queue = PrinterIn::Queue {
+            name: "EPSON TM-T88V Receipt".to_owned(),
+        };
+        let section = printer_connection(&queue).expect("a named queue");
+        assert_eq!(section.get("kind").and_then(toml::Value::as_str), Some("queue"));
+        assert_eq!(
+            section.get("name").and_then(toml::Value::as_str),
+            Some("EPSON TM-T88V Receipt")
+        );
+        let config: till_printer::ConnectionConfig =
+            toml::Value::Table(section).try_into().expect("the printer reads it");
+        assert!(matches!(config, till_printer::ConnectionConfig::Queue { .. }));
+        let empty = PrinterIn::Queue { name: " ".to_owned() };
+        assert_eq!(
+            printer_connection(&empty).expect_err("no name").code,
+            "bad-setup-printer-queue"
+        );
     }
 }

@@ -101,7 +101,7 @@ export type SerialPort = {
   manufacturer: string | null;
   product: string | null;
 };
-export type SetupPorts = { serial_ports: SerialPort[]; usb_printers: string[]; currencies: string[] };
+export type SetupPorts = { serial_ports: SerialPort[]; usb_printers: string[]; printer_queues: string[]; currencies: string[] };
 export type SetupIn = {
   lang: string;
   shop_name: string;
@@ -120,6 +120,7 @@ export type SetupIn = {
     | { kind: "virtual" }
     | { kind: "tcp"; address: string }
     | { kind: "usb"; path: string }
+    | { kind: "queue"; name: string }
     | { kind: "serial"; path: string; baud: number };
 };
 export type EnrolOut = {

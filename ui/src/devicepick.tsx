@@ -3,7 +3,7 @@
 import type { SetupIn, SetupPorts } from "./api";
 
 export type TerminalKind = "simulator" | "zvt-serial" | "zvt-tcp";
-export type PrinterKind = "virtual" | "tcp" | "usb" | "serial";
+export type PrinterKind = "virtual" | "tcp" | "usb" | "serial" | "queue";
 export type TerminalChoice = { kind: TerminalKind; path: string; address: string; baud: string; stopBits: string };
 export type PrinterChoice = { kind: PrinterKind; path: string; address: string; baud: string };
 export type Tested = { ok: boolean; text: string } | "testing" | null;
@@ -29,6 +29,8 @@ export function printerIn(c: PrinterChoice): SetupIn["printer"] {
       return { kind: "tcp", address: c.address };
     case "usb":
       return { kind: "usb", path: c.path };
+    case "queue":
+      return { kind: "queue", name: c.path };
     case "serial":
       return { kind: "serial", path: c.path, baud: Number(c.baud) || 19200 };
     default:
@@ -52,7 +54,7 @@ export function printerChoice(p: SetupIn["printer"]): PrinterChoice {
   return {
     ...NEW_PRINTER,
     kind: p.kind,
-    path: "path" in p ? p.path : "",
+    path: "path" in p ? p.path : "name" in p ? p.name : "",
     address: "address" in p ? p.address : "",
     baud: "baud" in p ? String(p.baud) : NEW_PRINTER.baud,
   };
@@ -218,7 +220,30 @@ export function PrinterPicker({ t, prefix, value, onChange, ports, tested, onTes
         <option value="tcp">{t("app-setup-printer-tcp")}</option>
         <option value="usb">{t("app-setup-printer-usb")}</option>
         <option value="serial">{t("app-setup-printer-serial")}</option>
+        {(ports?.printer_queues.length || value.kind === "queue") && (
+          <option value="queue">{t("app-setup-printer-queue")}</option>
+        )}
       </select>
+      {value.kind === "queue" && (
+        <label>
+          {t("app-setup-printer-queue")}
+          <select
+            data-testid={`${prefix}-printer-queue`}
+            value={value.path}
+            onChange={(e) => onChange({ ...value, path: e.currentTarget.value })}
+          >
+            <option value="">{t("app-setup-choose")}</option>
+            {value.path && !(ports?.printer_queues ?? []).includes(value.path) && (
+              <option value={value.path}>{value.path}</option>
+            )}
+            {(ports?.printer_queues ?? []).map((q) => (
+              <option key={q} value={q}>
+                {q}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {value.kind === "tcp" && (
         <Field
           label={t("app-setup-address-port")}
