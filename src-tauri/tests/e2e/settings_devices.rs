@@ -20,21 +20,9 @@ impl Drop for Holder {
     }
 }
 
-/// The app's journal, once the app has let go of it: a closing app may still hold its lock
-/// for a moment after WebDriver saw it go. Who holds it is said if that does not happen.
+/// The app's journal (the app has let go of it once `App` is dropped).
 fn open_journal(dir: &Path) -> Result<till_journal::Journal, Error> {
-    let path = dir.join("journal.sqlite");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        match till_journal::Journal::open(&path) {
-            Err(e @ till_journal::JournalError::InUse { .. }) if std::time::Instant::now() > deadline => {
-                let holders = till_devices::attached::holders(&dir.join("journal.sqlite.lock"));
-                return Err(format!("{e}; the lock is held by {holders:?}").into());
-            }
-            Err(till_journal::JournalError::InUse { .. }) => std::thread::sleep(std::time::Duration::from_millis(50)),
-            other => return Ok(other?),
-        }
-    }
+    Ok(till_journal::Journal::open(&dir.join("journal.sqlite"))?)
 }
 
 /// The `setting` events of the journal, as JSON.

@@ -501,6 +501,20 @@ impl Drop for App {
         let _ = self.session.delete();
         self.driver.stop();
         procs::wait_gone(&procs, Duration::from_secs(60));
+        // The app may have left that tree before it was taken (WebKitWebDriver's launch), so
+        // the end that counts is its journal's lock let go: the test reads the journal next.
+        let lock = self.data_dir.join("journal.sqlite.lock");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let free = match std::fs::File::open(&lock) {
+                Ok(f) => f.try_lock().is_ok(),
+                Err(_) => true,
+            };
+            if free {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
