@@ -125,18 +125,6 @@ pub enum DeviceIn {
     },
 }
 
-impl DeviceIn {
-    /// The till.toml section the change is of.
-    pub fn key(&self) -> &'static str {
-        match self {
-            DeviceIn::Terminal { .. } => "terminal",
-            DeviceIn::Printer { .. } => "printer",
-            DeviceIn::Scanner { .. } => "scanner",
-            DeviceIn::Display { .. } => "display",
-        }
-    }
-}
-
 /// A trace number typed or picked by the cashier.
 pub fn trace(text: &str) -> Res<TraceNo> {
     TraceNo::parse(text.trim()).ok_or_else(|| till_domain::DomainError::TraceInvalid { input: text.to_owned() }.into())
@@ -690,8 +678,6 @@ pub struct AppInfo {
     pub data_dir: String,
     /// The folder the demo's camera reads; empty when the scanner is another.
     pub camera_dir: String,
-    /// The scanner is a keyboard wedge: the screen passes keystrokes on while it waits.
-    pub scanner_wedge: bool,
     pub session: Option<SessionOut>,
     /// What recovery did at start (T8), shown before the sale screen.
     pub recovered: Vec<RecoveryOut>,
@@ -731,7 +717,6 @@ impl AppInfo {
                 .as_ref()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
-            scanner_wedge: dirs.1.wedge.is_some(),
             session: till.session().as_ref().map(SessionOut::from),
             recovered,
         }

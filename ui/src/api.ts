@@ -72,7 +72,6 @@ export type AppInfo = {
   copies: Copies;
   data_dir: string;
   camera_dir: string;
-  scanner_wedge: boolean;
   session: Session | null;
   recovered: Recovery[];
 };

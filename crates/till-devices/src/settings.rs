@@ -134,31 +134,15 @@ pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingCha
         return Err(refused(key, value, "not a setting name"));
     }
     let from = get(&table, &path).map(|v| masked(key, v));
-    {
-        let (last, parents) = path.split_last().ok_or_else(|| refused(key, value, "empty"))?;
-        let mut t = &mut table;
-        for p in parents {
-            let entry = t
-                .entry((*p).to_owned())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            t = entry
-                .as_table_mut()
-                .ok_or_else(|| refused(key, value, format!("{p} is not a section")))?;
-        }
-        t.insert((*last).to_owned(), new.clone());
-    }
+    set_path(&mut table, &path, new.clone()).map_err(|why| refused(key, value, why))?;
     // The whole file must still be the till's, and the key one it reads: what the typed parse
     // gives back must hold the value (an unknown key is dropped by the parse; an empty list is
     // left out, so a list key must be one the parse knows, filled).
     let reread = typed_round_trip(&table).map_err(|why| refused(key, value, why))?;
     let cleared = matches!(&new, toml::Value::Array(a) if a.is_empty()) && {
         let mut probe = table.clone();
-        set_path(
-            &mut probe,
-            &path,
-            toml::Value::Array(vec![toml::Value::String("x".into())]),
-        );
-        typed_round_trip(&probe).is_ok_and(|r| get(&r, &path).is_some())
+        let filled = toml::Value::Array(vec![toml::Value::String("x".into())]);
+        set_path(&mut probe, &path, filled).is_ok() && typed_round_trip(&probe).is_ok_and(|r| get(&r, &path).is_some())
     };
     if !cleared && !get(&reread, &path).is_some_and(|kept| holds(kept, &new)) {
         return Err(refused(key, value, "not a setting this till reads"));
@@ -179,23 +163,20 @@ pub fn check_value(dir: &Path, key: &str, new: toml::Value) -> Result<SettingCha
     })
 }
 
-/// Sets `path` in `table` (sections made as needed; a non-table on the way is left alone).
-fn set_path(table: &mut toml::Table, path: &[&str], value: toml::Value) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
+/// Sets `path` in `table`, making the sections on the way; refused when one of them is not a
+/// section.
+fn set_path(table: &mut toml::Table, path: &[&str], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty")?;
     let mut t = table;
     for p in parents {
-        let Some(next) = t
+        t = t
             .entry((*p).to_owned())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()))
             .as_table_mut()
-        else {
-            return;
-        };
-        t = next;
+            .ok_or_else(|| format!("{p} is not a section"))?;
     }
     t.insert((*last).to_owned(), value);
+    Ok(())
 }
 
 /// Whether `kept` (after the typed parse) holds `new`: equal, or for a table every key of `new`

@@ -77,18 +77,11 @@ impl Shell {
                 header,
                 footer,
             } => {
-                let refuse = |what: &'static str, input: &str| -> dto::Error {
-                    TillError::Input {
-                        what,
-                        input: input.to_owned(),
-                    }
-                    .into()
-                };
                 if !matches!(paper.as_str(), "58mm" | "80mm") {
-                    return Err(refuse("setup-paper", paper));
+                    return Err(refused("setup-paper", paper));
                 }
                 if !matches!(chinese.as_str(), "" | "gb18030" | "big5" | "raster") {
-                    return Err(refuse("setting-chinese", chinese));
+                    return Err(refused("setting-chinese", chinese));
                 }
                 receipt_lines(header)?;
                 receipt_lines(footer)?;
@@ -105,10 +98,10 @@ impl Shell {
                 // The logo must be a picture the printer can print: its profile loads it.
                 let config: till_printer::PrinterConfig = toml::Value::Table(section.clone())
                     .try_into()
-                    .map_err(|e: toml::de::Error| refuse("setting-printer", e.message()))?;
+                    .map_err(|e: toml::de::Error| refused("setting-printer", e.message()))?;
                 config
                     .profile(&self.dir, 48)
-                    .map_err(|e| refuse("setting-logo", &format!("{} ({e})", logo.trim())))?;
+                    .map_err(|e| refused("setting-logo", &format!("{} ({e})", logo.trim())))?;
                 ("printer", section)
             }
             dto::DeviceIn::Scanner { scanner } => ("scanner", scanner_table(scanner)?),
@@ -122,20 +115,20 @@ impl Shell {
     }
 
     /// The device a checked change names, opened from it and asked: the PIN pad and printer
-    /// for their status, the scanner opened (and with `test`, a code read: "show a code"), the
-    /// display opened (and with `test`, a sample shown). The answer's detail for the screen.
+    /// for their status (before a change too); with `test`, the scanner for a code ("show a
+    /// code") and the display for a sample. A scanner or display being set is not opened here:
+    /// `reopen_devices` opens it, and a failure there puts till.toml back. The answer's
+    /// detail for the screen.
     async fn probe(&self, change: &till_devices::settings::SettingChange, test: bool) -> Res<String> {
         let till = self.till();
         let section = change.section(&change.key);
         let bad = |e: toml::de::Error| TillError::Config(e.to_string());
         match change.key.as_str() {
+            "scanner" | "display" if !test => Ok(String::new()),
             "scanner" => {
                 let section: till_devices::ScannerSection = section.try_into().map_err(bad)?;
                 let cancel = self.devices().cancel.clone();
                 let scanner = crate::devices::open_scanner_from(&self.dir, &section, &self.ui, &cancel)?;
-                if !test {
-                    return Ok(scanner.name);
-                }
                 if let Some(wedge) = &scanner.wedge {
                     *lock(&self.test_wedge) = Some(wedge.clone());
                 }
@@ -152,13 +145,11 @@ impl Shell {
                 let section: till_devices::DisplaySection = section.try_into().map_err(bad)?;
                 let sim = self.devices().sim_display.clone();
                 let (display, name) = crate::devices::open_display(&self.dir, &section, &self.ui, &sim).await?;
-                if test {
-                    let text = till.localizer().text("app-display-test", &[]);
-                    display
-                        .show(&DisplaySnapshot::Idle { text })
-                        .await
-                        .map_err(TillError::device("display"))?;
-                }
+                let text = till.localizer().text("app-display-test", &[]);
+                display
+                    .show(&DisplaySnapshot::Idle { text })
+                    .await
+                    .map_err(TillError::device("display"))?;
                 Ok(name)
             }
             device => {
@@ -180,8 +171,8 @@ impl Shell {
         self.probe(&checked, true).await
     }
 
-    /// T13: a PIN pad or printer changed in Settings (Manager). Checked first (a bad value
-    /// changes nothing); then, once no sale is in flight, the new device is asked for its
+    /// T13: a device changed in Settings (Manager). Checked first (a bad value changes
+    /// nothing); then, once no sale is in flight, a new PIN pad or printer is asked for its
     /// status (one that does not answer is refused and the working one stays), till.toml is
     /// replaced atomically, the change is journaled (who, what, from, to), and the till goes on
     /// with the new device — no restart.

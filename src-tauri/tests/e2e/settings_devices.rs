@@ -20,14 +20,9 @@ impl Drop for Holder {
     }
 }
 
-/// The app's journal (the app has let go of it once `App` is dropped).
-fn open_journal(dir: &Path) -> Result<till_journal::Journal, Error> {
-    Ok(till_journal::Journal::open(&dir.join("journal.sqlite"))?)
-}
-
 /// The `setting` events of the journal, as JSON.
 pub fn settings_journaled(dir: &Path) -> Result<Vec<(u64, String)>, Error> {
-    let journal = open_journal(dir)?;
+    let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;
     Ok(journal
         .events_after(0, 100_000)?
         .into_iter()
@@ -189,7 +184,7 @@ fn the_pin_pad_changes_in_settings_refusing_a_missing_or_busy_port_and_waiting_f
         event.contains("\"operator\":\"1\"") && event.contains(&pad.address),
         "{event}"
     );
-    let journal = open_journal(&dir)?;
+    let journal = till_journal::Journal::open(&dir.join("journal.sqlite"))?;
     let mut first_txn = None;
     let mut sale_ended = 0;
     for (s, e) in journal.events_after(0, 100_000)? {

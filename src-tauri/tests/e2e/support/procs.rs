@@ -135,12 +135,3 @@ pub fn terminate(procs: &[Proc], grace: Duration) -> Vec<String> {
     }
     killed
 }
-
-/// Waits (at most `limit`) until every one of `procs` has exited: a process that was asked to
-/// close (the app, by WebDriver) releases its data folder's lock only when it is gone.
-pub fn wait_gone(procs: &[Proc], limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline && procs.iter().any(still_running) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
