@@ -26,6 +26,10 @@ use std::path::{Path, PathBuf};
 /// Debian packages the packaging tools come from.
 pub const PACKAGES: &[&str] = &["nsis", "rpm", "apt-utils", "osslsigncode", "gnupg", "binutils"];
 
+/// What the release app's webcam support (`opentill-app/camera`: nokhwa's V4L2 bindings, made
+/// by bindgen) needs at build time on Linux; nothing of it is needed where the app runs.
+const CAMERA_PACKAGES: &[&str] = &["libclang-dev"];
+
 fn root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
@@ -87,6 +91,7 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     let mut made = Vec::new();
     if !only_windows {
         crate::ensure_packages()?;
+        crate::ensure(CAMERA_PACKAGES)?;
         crate::build_ui()?;
         crate::cargo(
             &[
@@ -94,6 +99,8 @@ pub fn dist(args: &[String]) -> Result<(), String> {
                 "--release",
                 "-p",
                 "opentill-app",
+                "--features",
+                "opentill-app/camera",
                 "--bin",
                 "opentill",
                 "-p",
