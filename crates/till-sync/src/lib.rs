@@ -15,6 +15,7 @@
 //! - **The client is a feature** (`client`, on by default): reqwest over rustls, no OpenSSL. The
 //!   host uses only the wire types.
 
+pub mod update;
 pub mod wire;
 
 #[cfg(feature = "client")]
