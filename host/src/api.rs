@@ -201,3 +201,24 @@ pub async fn diagnostics(
     tx.commit().await?;
     Ok(Json(Accepted { v: WIRE_VERSION }))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateParams {
+    platform: String,
+    current: String,
+}
+
+/// Issue 14: the update this till's shop is offered, or 204 when it runs what it should.
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<UpdateParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let device = device(&state, &headers).await?;
+    let Query(params) = params.map_err(|e| HostError::Malformed(e.body_text()))?;
+    match crate::updates::offer(&state.pool, device.shop_id, &params.platform, &params.current).await? {
+        Some(manifest) => Ok(Json(manifest).into_response()),
+        None => Ok(axum::http::StatusCode::NO_CONTENT.into_response()),
+    }
+}

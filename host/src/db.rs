@@ -12,7 +12,10 @@ use std::borrow::Cow;
 use crate::error::{HostError, Result};
 
 /// The schema, in order. Embedded so the binary migrates the database it is pointed at.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "updates", include_str!("../migrations/0002_updates.sql")),
+];
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
     Ok(PgPoolOptions::new()

@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod portal;
 pub mod text;
 pub mod tls;
+pub mod updates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::COMMANDS, get(api::commands))
         .route(paths::SETTINGS, get(api::settings))
         .route(paths::DIAGNOSTICS, post(api::diagnostics))
+        .route(paths::UPDATE, get(api::update))
         .layer(DefaultBodyLimit::max(till_sync::MAX_BODY_BYTES));
     Router::new()
         .merge(api)

@@ -55,6 +55,45 @@ enum Cmd {
         #[arg(long, default_value = "Owner")]
         alias: String,
     },
+    /// Publish a release on a channel: a package URL and its minisign signature (Tauri's form,
+    /// or the .minisig/.sig file) per platform. The release key never comes near the host.
+    PublishRelease {
+        #[arg(long, default_value = "stable")]
+        channel: String,
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// PLATFORM=URL=SIGNATURE_FILE, e.g. linux-x86_64=https://…/opentill_0.2.0_amd64.deb=pkg.deb.sig
+        #[arg(long = "package", required = true)]
+        packages: Vec<String>,
+    },
+    /// Choose the channel a shop's tills follow, or pin them to a published version.
+    ShopUpdates {
+        #[arg(long)]
+        merchant: i64,
+        #[arg(long)]
+        shop: i64,
+        #[arg(long, default_value = "stable")]
+        channel: String,
+        /// A published version; without it the shop follows the channel's newest.
+        #[arg(long)]
+        pin: Option<String>,
+    },
+}
+
+/// `PLATFORM=URL=SIGNATURE_FILE` (the URL may itself hold '=': the last one splits the file).
+fn package(arg: &str) -> anyhow::Result<(String, till_sync::update::Package)> {
+    let (platform, rest) = arg.split_once('=').context("--package PLATFORM=URL=SIGNATURE_FILE")?;
+    let (url, file) = rest.rsplit_once('=').context("--package PLATFORM=URL=SIGNATURE_FILE")?;
+    let signature = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    Ok((
+        platform.to_owned(),
+        till_sync::update::Package {
+            url: url.to_owned(),
+            signature: signature.trim().to_owned(),
+        },
+    ))
 }
 
 #[tokio::main]
@@ -97,6 +136,38 @@ async fn main() -> anyhow::Result<()> {
             };
             let link = portal::create_merchant(&state, &name, &email, &alias).await?;
             println!("{link}");
+        }
+        Cmd::PublishRelease {
+            channel,
+            version,
+            notes,
+            packages,
+        } => {
+            let packages = packages.iter().map(|p| package(p)).collect::<anyhow::Result<_>>()?;
+            let pool = db::connect(&cli.database_url, 1).await.context("connecting")?;
+            db::migrate(&pool).await.context("migrating")?;
+            let release = till_host::updates::Release {
+                channel,
+                version,
+                notes,
+                packages,
+            };
+            till_host::updates::publish(&pool, &release).await?;
+            println!("published {} on {}", release.version, release.channel);
+        }
+        Cmd::ShopUpdates {
+            merchant,
+            shop,
+            channel,
+            pin,
+        } => {
+            let pool = db::connect(&cli.database_url, 1).await.context("connecting")?;
+            db::migrate(&pool).await.context("migrating")?;
+            till_host::updates::set_shop_policy(&pool, merchant, shop, &channel, pin.as_deref()).await?;
+            println!(
+                "shop {shop}: channel {channel}{}",
+                pin.map(|p| format!(", pinned to {p}")).unwrap_or_default()
+            );
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::time::Duration;
 use till_domain::ports::{DeviceError, DiagnosticsReport, HostCommand, HostLink, HostSettings};
 
 use crate::SyncError;
+use crate::update::{FetchedUpdate, Manifest, Package, UpdateKey};
 use crate::wire::*;
 
 /// How long one request may take before the till calls the outcome unknown (and retries: every
@@ -166,6 +167,109 @@ impl HttpHost {
             return Err(Failure::Refused(status.as_u16(), err));
         }
         serde_json::from_slice(&bytes).map_err(|e| Failure::Device(DeviceError::Protocol(e.to_string())))
+    }
+
+    /// Issue 14: the update the host offers this till (its shop's channel or pinned version),
+    /// or `None` when it runs what it should.
+    pub async fn check_update(&self, platform: &str, current: &str) -> Result<Option<Manifest>, SyncError> {
+        let resp = self
+            .client
+            .get(format!("{}{}", self.base, paths::UPDATE))
+            .query(&[("platform", platform), ("current", current)])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let bytes = resp.bytes().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if !status.is_success() {
+            let err: WireError = serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
+            return Err(SyncError::Refused {
+                status: status.as_u16(),
+                code: err.code,
+                message: err.message,
+            });
+        }
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Downloads `package` (at most `max_bytes`) and hands it back only when it verifies against
+    /// `key`. The till's credential goes only to its own host, never to another package server.
+    pub async fn download_update(
+        &self,
+        package: &Package,
+        key: &UpdateKey,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, SyncError> {
+        let mut req = self.client.get(&package.url);
+        if package.url.starts_with(&format!("{}/", self.base)) {
+            req = req.bearer_auth(&self.token);
+        }
+        let mut resp = req.send().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(SyncError::Refused {
+                status: resp.status().as_u16(),
+                code: codes::INTERNAL.to_owned(),
+                message: format!("downloading {}", package.url),
+            });
+        }
+        if resp.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(SyncError::Protocol(format!(
+                "the package is larger than {max_bytes} bytes"
+            )));
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| SyncError::Unreachable(e.to_string()))? {
+            if data.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(SyncError::Protocol(format!(
+                    "the package is larger than {max_bytes} bytes"
+                )));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        key.verify(&data, &package.signature)?;
+        Ok(data)
+    }
+
+    /// Checks for an update and, when there is one for `platform`, downloads it, verifies it
+    /// against `key` and keeps it in `dir` under its file name (written beside and renamed, so a
+    /// half-written package is never there). Nothing is kept when any step fails.
+    pub async fn fetch_update(
+        &self,
+        platform: &str,
+        current: &str,
+        key: &UpdateKey,
+        dir: &std::path::Path,
+    ) -> Result<Option<FetchedUpdate>, SyncError> {
+        let Some(manifest) = self.check_update(platform, current).await? else {
+            return Ok(None);
+        };
+        let package = manifest.offer(current, platform)?.ok_or_else(|| {
+            SyncError::Protocol(format!("the host offered {} to a till at {current}", manifest.version))
+        })?;
+        let data = self
+            .download_update(package, key, crate::update::MAX_PACKAGE_BYTES)
+            .await?;
+        let name = crate::update::package_file_name(&package.url, &manifest.version);
+        std::fs::create_dir_all(dir).map_err(|e| SyncError::State(format!("{}: {e}", dir.display())))?;
+        let path = dir.join(&name);
+        let part = dir.join(format!("{name}.part"));
+        std::fs::write(&part, &data)
+            .and_then(|()| std::fs::rename(&part, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&part);
+                SyncError::State(format!("{}: {e}", path.display()))
+            })?;
+        Ok(Some(FetchedUpdate {
+            version: manifest.version.clone(),
+            notes: manifest.notes.clone(),
+            path,
+        }))
     }
 
     fn save_cursor(&self, id: i64) -> Result<(), DeviceError> {

@@ -40,6 +40,9 @@ pub enum SyncError {
     /// The host URL is not a usable http(s) URL.
     #[error("bad host URL: {0}")]
     BadUrl(String),
+    /// An update that is not what was signed, or cannot be checked; the installed version stays.
+    #[error("update: {0}")]
+    Update(#[from] update::UpdateError),
     /// Reading or writing the till's sync state file failed.
     #[error("sync state file: {0}")]
     State(String),

@@ -20,6 +20,72 @@ use std::collections::BTreeMap;
 /// no update and says why.
 pub const BUILT_IN_KEY: Option<&str> = option_env!("OPENTILL_UPDATE_PUBKEY");
 
+/// The largest package a till downloads (today's installers are 10-30 MB).
+pub const MAX_PACKAGE_BYTES: u64 = 512 << 20;
+
+/// A downloaded package that verified, ready to install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedUpdate {
+    pub version: String,
+    pub notes: String,
+    pub path: std::path::PathBuf,
+}
+
+/// The file name a package is kept under: the URL's last segment when it is a plain file name
+/// with a known installer extension, else `opentill-VERSION.pkg`.
+pub fn package_file_name(url: &str, version: &str) -> String {
+    let last = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let plain = !last.is_empty()
+        && !last.starts_with('.')
+        && last
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'~'));
+    let known = [".deb", ".rpm", ".exe", ".msi"].iter().any(|e| last.ends_with(e));
+    if plain && known {
+        last.to_owned()
+    } else {
+        let safe: String = version
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+            .collect();
+        format!("opentill-{safe}.pkg")
+    }
+}
+
+/// How a verified package is installed on this system: the NSIS installer silently (it waits
+/// for the app to close and restarts nothing on its own), a .deb by apt (resolving
+/// dependencies), an .rpm by rpm. `as_root` is false when the till does not run as root: the
+/// Linux commands then go through `pkexec`, which asks for an administrator's password.
+pub fn install_command(package: &std::path::Path, as_root: bool) -> Option<Vec<std::ffi::OsString>> {
+    let name = package.file_name()?.to_string_lossy().to_lowercase();
+    let path = package.as_os_str().to_owned();
+    let mut argv: Vec<std::ffi::OsString> = if name.ends_with(".exe") {
+        return Some(vec![path, "/S".into()]);
+    } else if name.ends_with(".deb") {
+        // apt wants a path, not a bare file name, to take it as a file.
+        let mut local = std::ffi::OsString::new();
+        if package.is_relative() {
+            local.push("./");
+        }
+        local.push(&path);
+        vec!["apt-get".into(), "install".into(), "-y".into(), local]
+    } else if name.ends_with(".rpm") {
+        vec!["rpm".into(), "-U".into(), path]
+    } else {
+        return None;
+    };
+    if !as_root {
+        argv.insert(0, "pkexec".into());
+    }
+    Some(argv)
+}
+
 /// What the host answers `GET /api/v1/update/{platform}?current=…` with when there is an update
 /// for the till's channel (or the version its shop is pinned to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +308,42 @@ mod tests {
             manifest("latest", "s").offer("0.1.0", "linux-x86_64"),
             Err(UpdateError::BadVersion(_))
         ));
+    }
+
+    #[test]
+    fn a_package_is_kept_under_a_safe_name_and_installed_by_its_kind() {
+        use std::path::Path;
+        assert_eq!(
+            package_file_name("https://h/pkg/opentill_0.2.0_amd64.deb?x=1", "0.2.0"),
+            "opentill_0.2.0_amd64.deb"
+        );
+        assert_eq!(
+            package_file_name("https://h/pkg/../../etc/passwd", "0.2.0"),
+            "opentill-0.2.0.pkg"
+        );
+        assert_eq!(
+            package_file_name("https://h/download", "1.0/../x"),
+            "opentill-1.0..x.pkg"
+        );
+        let argv = |p: &str, root| {
+            install_command(Path::new(p), root).map(|a| {
+                a.iter()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        };
+        assert_eq!(
+            argv("/var/lib/opentill/updates/o.deb", true).unwrap(),
+            "apt-get install -y /var/lib/opentill/updates/o.deb"
+        );
+        assert_eq!(argv("o.deb", false).unwrap(), "pkexec apt-get install -y ./o.deb");
+        assert_eq!(argv("/u/opentill.rpm", true).unwrap(), "rpm -U /u/opentill.rpm");
+        assert_eq!(
+            argv("C:/u/OpenTill-0.2.0-setup.exe", false).unwrap(),
+            "C:/u/OpenTill-0.2.0-setup.exe /S"
+        );
+        assert_eq!(argv("/u/opentill-0.2.0.pkg", true), None);
     }
 
     #[test]

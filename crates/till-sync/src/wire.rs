@@ -30,6 +30,8 @@ pub mod paths {
     pub const COMMANDS: &str = "/api/v1/commands";
     pub const SETTINGS: &str = "/api/v1/settings";
     pub const DIAGNOSTICS: &str = "/api/v1/diagnostics";
+    /// `GET ?platform=…&current=…`: 200 with an update [`crate::update::Manifest`], or 204.
+    pub const UPDATE: &str = "/api/v1/update";
 }
 
 /// Stable error codes in [`WireError::code`].

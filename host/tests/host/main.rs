@@ -8,3 +8,4 @@ mod matrix;
 mod portal;
 mod settings;
 mod support;
+mod updates;
