@@ -83,3 +83,11 @@ devices-note = 未能检查：{ $note }
 config-saved = 已保存：{ $key } = { $value }。此更改已记入交易日志。
 config-not-saved = { $key } 未保存：此设置所指的设备没有响应，原有设置保持不变。（如需在设备接上前先行保存，请加上 --no-test。）
 config-display-shown = 顾客显示屏已显示测试画面。
+update-none = 此收银机运行的 { $version } 正是其店铺应使用的版本，无需更新。
+update-available = 有可用更新：{ $version }。{ $notes } 请执行：till update --install
+update-wait = 交易或结算正在进行，更新会等到完成后才进行。未作任何更改。
+update-no-key = 此版本没有更新密钥，无法验证或安装任何更新。未作任何更改。
+update-refused = 更新未安装：{ $reason }。此收银机继续运行 { $version }。
+update-downloaded = 更新 { $version } 已下载并通过验证：{ $path }
+update-installing = 正在安装更新 { $version }…
+update-installed = 更新 { $version } 已安装。请重新启动 OpenTill 以使用新版本。

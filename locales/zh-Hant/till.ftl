@@ -83,3 +83,11 @@ devices-note = 未能檢查：{ $note }
 config-saved = 已儲存：{ $key } = { $value }。此更改已記入交易日誌。
 config-not-saved = { $key } 未儲存：此設定所指的裝置沒有回應，原有設定維持不變。（如需在裝置接上前先行儲存，請加上 --no-test。）
 config-display-shown = 顧客顯示屏已顯示測試畫面。
+update-none = 此收銀機執行的 { $version } 正是其店鋪應使用的版本，無需更新。
+update-available = 有可用更新：{ $version }。{ $notes } 請執行：till update --install
+update-wait = 交易或結算正在進行，更新會等到完成後才進行。未作任何更改。
+update-no-key = 此版本沒有更新金鑰，無法驗證或安裝任何更新。未作任何更改。
+update-refused = 更新未安裝：{ $reason }。此收銀機繼續執行 { $version }。
+update-downloaded = 更新 { $version } 已下載並通過驗證：{ $path }
+update-installing = 正在安裝更新 { $version }…
+update-installed = 更新 { $version } 已安裝。請重新啟動 OpenTill 以使用新版本。

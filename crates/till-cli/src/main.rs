@@ -12,6 +12,7 @@ mod print;
 mod qr;
 mod sync;
 mod terminal;
+mod update;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -153,6 +154,14 @@ enum Cmd {
         /// Only show the backlog.
         #[arg(long)]
         status: bool,
+    },
+    /// Ask the back office for a newer release (issue 14); --install downloads, verifies and
+    /// installs it (a manager, never during a transaction); --download-only stops after verifying.
+    Update {
+        #[arg(long, conflicts_with = "download_only")]
+        install: bool,
+        #[arg(long)]
+        download_only: bool,
     },
     /// Check the operator's credentials (S1).
     Login,
@@ -579,6 +588,12 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Enrol { host: url, code } => sync::enrol(&dir, till.config(), url, code, out).await,
         Cmd::Sync { watch, status } => sync::run(&till, host.clone(), &dir, *watch, *status, out).await,
+        Cmd::Update { install, download_only } => {
+            if *install || *download_only {
+                login(&till)?;
+            }
+            update::run(&till, host.clone(), &dir, *install, *download_only, out).await
+        }
         Cmd::Recover => {
             if recovered.is_empty() {
                 out.message("recovery-none", &[], &serde_json::json!({"recovered": []}));

@@ -41,6 +41,7 @@ pub fn host_error(e: SyncError) -> TillError {
             };
         }
         SyncError::State(m) => return TillError::Config(m),
+        SyncError::Update(u) => DeviceError::Protocol(u.to_string()),
     };
     TillError::Device { device: "host", error }
 }

@@ -266,3 +266,178 @@ async fn a_till_is_offered_its_shops_channel_or_pin_and_only_a_signed_package_in
     assert_eq!(resp.status().as_u16(), 400, "platform and current are required");
     Ok(())
 }
+
+/// How many files the till keeps in its updates folder (none when it was never made).
+fn kept_files(data: &Path) -> usize {
+    std::fs::read_dir(data.join("updates")).map_or(0, |d| d.count())
+}
+
+/// The `till` program of this build: beside `till-host` (`cargo test --workspace` builds both),
+/// or in `OPENTILL_DIST_BIN`.
+fn till_program() -> Result<std::path::PathBuf, Error> {
+    let dir = std::env::var_os("OPENTILL_DIST_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_BIN_EXE_till-host")).with_file_name(""));
+    let till = dir.join(format!("till{}", std::env::consts::EXE_SUFFIX));
+    if till.exists() {
+        Ok(till)
+    } else {
+        Err(format!("{} is not built: cargo build -p till-cli --bin till", till.display()).into())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn till_update_downloads_only_what_the_tills_key_verifies_and_refuses_otherwise() -> TestResult {
+    let till = till_program()?;
+    let db_url = fresh_db().await?;
+    let host = Host::start_on(&db_url).await?;
+    let seed = seed(&host.state).await?;
+    let (_, code) = device_with_code(&host.state, seed.merchant, seed.shop_a).await?;
+    let signer = Signer::new();
+    let key = {
+        let text = signer.0.pk.to_box()?.into_string();
+        base64::engine::general_purpose::STANDARD.encode(text)
+    };
+    let dir = temp_dir("till-update")?;
+    let data = dir.join("data");
+    let run = |lang: &str, pin: &str, args: &[&str], key: Option<&str>| -> Result<(i32, String), Error> {
+        let mut cmd = Command::new(&till);
+        cmd.arg("--data-dir")
+            .arg(&data)
+            .args(["--lang", lang, "--operator", "1", "--pin", pin])
+            .args(args)
+            .env_remove("TILL_OPERATOR")
+            .env_remove("TILL_PIN")
+            .env_remove("OPENTILL_UPDATE_PUBKEY");
+        if let Some(k) = key {
+            cmd.env("OPENTILL_UPDATE_PUBKEY", k);
+        }
+        let out = cmd.output()?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        ))
+    };
+    let (rc, out) = run("en", "0001", &["operator", "change-pin", "--new-pin", "246802"], None)?;
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run("en", "246802", &["enrol", "--host", &host.url, "--code", &code], None)?;
+    assert_eq!(rc, 0, "{out}");
+
+    let (rc, out) = run("en", "246802", &["update"], None)?;
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("No update"), "{out}");
+
+    // A release newer than this build, for this machine's platform.
+    let current = semver::Version::parse(env!("CARGO_PKG_VERSION"))?;
+    let next = semver::Version::new(current.major, current.minor + 1, 0).to_string();
+    let package = b"the next release".repeat(2048);
+    let mut altered = package.clone();
+    altered[7] ^= 1;
+    let (pkg, _server) = package_server(vec![
+        ("opentill_next_amd64.deb", package.clone()),
+        ("altered.deb", altered),
+    ])
+    .await?;
+    let sig = signer.sign_to(&dir, "next", &package)?;
+    let platform = till_sync::update::platform();
+    let (ok, out) = till_host(
+        &db_url,
+        &[
+            "publish-release",
+            "--version",
+            &next,
+            "--notes",
+            "Faster receipts.",
+            "--package",
+            &format!("{platform}={pkg}/opentill_next_amd64.deb={sig}"),
+        ],
+    )?;
+    assert!(ok, "{out}");
+
+    let (rc, out) = run("zh-Hant", "246802", &["update"], None)?;
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains(&format!("有可用更新：{next}")), "{out}");
+
+    // Without a key (a build made without one), nothing is downloaded.
+    let (rc, out) = run("en", "246802", &["update", "--download-only"], None)?;
+    assert_eq!(rc, 7, "{out}");
+    assert!(out.contains("no update key"), "{out}");
+    assert_eq!(kept_files(&data), 0, "nothing downloaded without a key");
+    // With another key, the package is refused and nothing is kept.
+    let other = {
+        let s = Signer::new();
+        base64::engine::general_purpose::STANDARD.encode(s.0.pk.to_box()?.into_string())
+    };
+    let (rc, out) = run("en", "246802", &["update", "--download-only"], Some(&other))?;
+    assert_eq!(rc, 6, "{out}");
+    assert!(
+        out.contains("was not installed") && out.contains(env!("CARGO_PKG_VERSION")),
+        "{out}"
+    );
+    assert_eq!(kept_files(&data), 0);
+    // With the till's key: downloaded whole, verified, kept under its name.
+    let (rc, out) = run("en", "246802", &["update", "--download-only"], Some(&key))?;
+    assert_eq!(rc, 0, "{out}");
+    let kept = data.join("updates/opentill_next_amd64.deb");
+    assert!(out.contains("downloaded and verified"), "{out}");
+    assert_eq!(std::fs::read(&kept)?, package);
+
+    // A package altered after signing is refused.
+    let (ok, out) = till_host(
+        &db_url,
+        &[
+            "publish-release",
+            "--version",
+            &next,
+            "--package",
+            &format!("{platform}={pkg}/altered.deb={sig}"),
+        ],
+    )?;
+    assert!(ok, "{out}");
+    std::fs::remove_file(&kept)?;
+    let (rc, out) = run("zh-Hans", "246802", &["update", "--install"], Some(&key))?;
+    assert_eq!(rc, 6, "{out}");
+    assert!(out.contains("更新未安装"), "{out}");
+    assert_eq!(kept_files(&data), 0);
+
+    // A cashier may not install software.
+    let (rc, out) = run(
+        "en",
+        "246802",
+        &[
+            "operator",
+            "add",
+            "7",
+            "--name",
+            "Ada",
+            "--role",
+            "cashier",
+            "--new-pin",
+            "135791",
+        ],
+        None,
+    )?;
+    assert_eq!(rc, 0, "{out}");
+    let cashier = |args: &[&str], pin: &str| {
+        Command::new(&till)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--lang", "en", "--operator", "7", "--pin", pin])
+            .args(args)
+            .env("OPENTILL_UPDATE_PUBKEY", &key)
+            .output()
+    };
+    let o = cashier(&["operator", "change-pin", "--new-pin", "135792"], "135791")?;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The cashier's own check is fine; the download is a manager's.
+    assert!(cashier(&["update"], "135792")?.status.success());
+    let o = cashier(&["update", "--download-only"], "135792")?;
+    let said = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(3), "a cashier fetched an update: {said}");
+    assert_eq!(kept_files(&data), 0);
+    Ok(())
+}
