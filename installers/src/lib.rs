@@ -6,7 +6,8 @@
 //!   (apt-ftparchive; `InRelease` and `Release.gpg` signed with GPG) and its keyring;
 //! - [`linux::rpm`]: the same files as a `.rpm` (rpmbuild), signed with `rpmsign`;
 //! - [`windows::installer`]: an NSIS installer (makensis) whose every `.exe`, the uninstaller
-//!   and the installer itself are Authenticode-signed with `osslsigncode`.
+//!   and the installer itself are Authenticode-signed with `osslsigncode`;
+//! - [`update::sign_update`]: each package's minisign signature for the tills' updater.
 //!
 //! Keys never live in the repository: [`Gpg`] names a key in a GnuPG home, [`Authenticode`] a
 //! certificate and a key file or a PKCS#11 token, both from the environment of whoever signs
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod linux;
+pub mod update;
 pub mod windows;
 
 /// What went wrong making a package: the step and what the tool said.

@@ -77,6 +77,37 @@ fn authenticode(required: bool) -> Result<Option<Authenticode>, String> {
     })
 }
 
+/// The minisign key that signs the packages for the tills' updater, and its password; the
+/// public half must be built into the programs (`OPENTILL_UPDATE_PUBKEY`, read when they
+/// compile), or no till could verify what it is sent.
+fn update_key(required: bool) -> Result<Option<(PathBuf, Option<String>)>, String> {
+    let key = env("OPENTILL_UPDATE_KEY").map(PathBuf::from);
+    let public = env("OPENTILL_UPDATE_PUBKEY");
+    match (key, public) {
+        (Some(key), Some(_)) => {
+            let password = match env("OPENTILL_UPDATE_PASSWORD_FILE") {
+                Some(f) => Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| format!("{f}: {e}"))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            Ok(Some((key, password)))
+        }
+        (Some(_), None) => {
+            Err("OPENTILL_UPDATE_KEY needs OPENTILL_UPDATE_PUBKEY, the public key the tills check with".to_owned())
+        }
+        (None, _) if required => Err(
+            "set OPENTILL_UPDATE_KEY (a minisign secret key file; OPENTILL_UPDATE_PASSWORD_FILE for its password) and \
+             OPENTILL_UPDATE_PUBKEY (its public key, built into the tills) to sign updates (or pass --unsigned)"
+                .to_owned(),
+        ),
+        (None, _) => Ok(None),
+    }
+}
+
 pub fn dist(args: &[String]) -> Result<(), String> {
     let unsigned = args.iter().any(|a| a == "--unsigned");
     let only_linux = args.iter().any(|a| a == "--linux");
@@ -85,6 +116,7 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     // Keys first: a missing one fails in a second, not after the builds.
     let gpg = gpg(!unsigned && !only_windows)?;
     let sign = authenticode(!unsigned && !only_linux)?;
+    let update_key = update_key(!unsigned)?;
     let out = root().join("target/dist");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -136,6 +168,17 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     if !only_linux {
         let bin = crate::windows::build_profile(true, true)?;
         made.push(nsis::installer(&bin, &nsis::FILES, &out, sign.as_ref())?);
+    }
+    if let Some((key, password)) = &update_key {
+        // The updater's signatures, for `till-host publish-release --package PLATFORM=URL=SIG`.
+        let packages: Vec<PathBuf> = made
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "deb" || e == "rpm" || e == "exe"))
+            .cloned()
+            .collect();
+        for p in packages {
+            made.push(opentill_installers::update::sign_update(&p, key, password.as_deref())?);
+        }
     }
     let sums = checksums(&out, &made)?;
     for f in made.iter().chain([&sums]) {

@@ -98,7 +98,20 @@ pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
     if all {
         cross(&["-p", "till-display", "--features", "screen", "--bin", "till-display"])?;
         windows_icon()?;
-        cross(&["-p", "opentill-app", "--bin", "opentill"])?;
+        // Releases carry webcam support (nokhwa over Media Foundation); the tests never open a
+        // camera, so their build leaves it out.
+        if release {
+            cross(&[
+                "-p",
+                "opentill-app",
+                "--features",
+                "opentill-app/camera",
+                "--bin",
+                "opentill",
+            ])?;
+        } else {
+            cross(&["-p", "opentill-app", "--bin", "opentill"])?;
+        }
     }
     let dir = if release { "release" } else { "debug" };
     Ok(root().join("target/windows").join(TARGET).join(dir))
