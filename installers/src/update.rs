@@ -50,22 +50,23 @@ mod tests {
             None,
             Some("throwaway pass".to_owned()),
         )
-        .unwrap();
+        .expect("test step");
         let key_file = dir.path().join("release.key");
-        std::fs::write(&key_file, &secret).unwrap();
+        std::fs::write(&key_file, &secret).expect("test step");
         let package = dir.path().join("opentill_0.2.0_amd64.deb");
-        std::fs::write(&package, b"a package".repeat(999)).unwrap();
+        std::fs::write(&package, b"a package".repeat(999)).expect("test step");
 
-        let sig = sign_update(&package, &key_file, Some("throwaway pass")).unwrap();
-        assert_eq!(sig.file_name().unwrap(), "opentill_0.2.0_amd64.deb.sig");
-        let key = UpdateKey::from_tauri(&String::from_utf8(public).unwrap()).unwrap();
-        let signature = std::fs::read_to_string(&sig).unwrap();
-        key.verify(&std::fs::read(&package).unwrap(), &signature).unwrap();
+        let sig = sign_update(&package, &key_file, Some("throwaway pass")).expect("test step");
+        assert_eq!(sig.file_name().expect("test step"), "opentill_0.2.0_amd64.deb.sig");
+        let key = UpdateKey::from_tauri(&String::from_utf8(public).expect("test step")).expect("test step");
+        let signature = std::fs::read_to_string(&sig).expect("test step");
+        key.verify(&std::fs::read(&package).expect("test step"), &signature)
+            .expect("test step");
         assert_eq!(key.verify(b"a package", &signature), Err(UpdateError::Mismatch));
 
         // A wrong password is refused before anything is written.
-        std::fs::remove_file(&sig).unwrap();
-        let err = sign_update(&package, &key_file, Some("wrong")).unwrap_err();
+        std::fs::remove_file(&sig).expect("test step");
+        let err = sign_update(&package, &key_file, Some("wrong")).expect_err("a wrong password");
         assert!(err.contains("not a usable minisign secret key"), "{err}");
         assert!(!sig.exists());
     }

@@ -201,10 +201,10 @@ mod tests {
 
     impl Signer {
         fn new() -> Signer {
-            Signer(minisign::KeyPair::generate_unencrypted_keypair().unwrap())
+            Signer(minisign::KeyPair::generate_unencrypted_keypair().expect("test step"))
         }
         fn public(&self) -> String {
-            let text = self.0.pk.to_box().unwrap().into_string();
+            let text = self.0.pk.to_box().expect("test step").into_string();
             base64::engine::general_purpose::STANDARD.encode(text)
         }
         fn sign(&self, data: &[u8]) -> String {
@@ -215,7 +215,7 @@ mod tests {
                 Some("opentill 0.2.0"),
                 None,
             )
-            .unwrap()
+            .expect("test step")
             .into_string();
             base64::engine::general_purpose::STANDARD.encode(sig)
         }
@@ -231,16 +231,16 @@ mod tests {
                 "windows-x86_64": { "signature": signature, "url": "https://host/pkg/OpenTill-0.2.0-setup.exe" }
             }
         }))
-        .unwrap()
+        .expect("test step")
     }
 
     #[test]
     fn a_package_signed_with_the_key_verifies_and_an_altered_one_does_not() {
         let signer = Signer::new();
-        let key = UpdateKey::from_tauri(&signer.public()).unwrap();
+        let key = UpdateKey::from_tauri(&signer.public()).expect("test step");
         let package = b"the installer's bytes".repeat(1000);
         let signature = signer.sign(&package);
-        key.verify(&package, &signature).unwrap();
+        key.verify(&package, &signature).expect("test step");
 
         let mut altered = package.clone();
         altered[500] ^= 1;
@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_package_signed_with_another_key_is_refused() {
-        let ours = UpdateKey::from_tauri(&Signer::new().public()).unwrap();
+        let ours = UpdateKey::from_tauri(&Signer::new().public()).expect("test step");
         let package = b"package";
         let theirs = Signer::new().sign(package);
         assert_eq!(ours.verify(package, &theirs), Err(UpdateError::Mismatch));
@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn a_garbled_signature_or_key_is_told_apart_from_a_mismatch() {
         let signer = Signer::new();
-        let key = UpdateKey::from_tauri(&signer.public()).unwrap();
+        let key = UpdateKey::from_tauri(&signer.public()).expect("test step");
         assert!(matches!(
             key.verify(b"x", "not a signature"),
             Err(UpdateError::BadSignature(_))
@@ -272,14 +272,14 @@ mod tests {
     #[test]
     fn the_key_is_read_in_each_of_its_forms() {
         let signer = Signer::new();
-        let text = signer.0.pk.to_box().unwrap().into_string();
+        let text = signer.0.pk.to_box().expect("test step").into_string();
         let bare = signer.0.pk.to_base64();
         let signature = signer.sign(b"data");
         for form in [signer.public(), text, bare] {
             UpdateKey::from_tauri(&form)
-                .unwrap()
+                .expect("test step")
                 .verify(b"data", &signature)
-                .unwrap();
+                .expect("test step");
         }
     }
 
@@ -287,17 +287,23 @@ mod tests {
     fn only_a_newer_version_is_offered_and_only_for_a_listed_platform() {
         let m = manifest("0.2.0", "sig");
         assert_eq!(
-            m.offer("0.1.0", "linux-x86_64").unwrap().unwrap().url,
+            m.offer("0.1.0", "linux-x86_64")
+                .expect("test step")
+                .expect("test step")
+                .url,
             "https://host/pkg/opentill_0.2.0_amd64.deb"
         );
-        assert_eq!(m.offer("0.2.0", "linux-x86_64").unwrap(), None);
+        assert_eq!(m.offer("0.2.0", "linux-x86_64").expect("test step"), None);
         assert_eq!(
-            m.offer("0.10.0", "linux-x86_64").unwrap(),
+            m.offer("0.10.0", "linux-x86_64").expect("test step"),
             None,
             "semver, not string order"
         );
         assert_eq!(
-            m.offer("0.2.0-rc.1", "windows-x86_64").unwrap().unwrap().url,
+            m.offer("0.2.0-rc.1", "windows-x86_64")
+                .expect("test step")
+                .expect("test step")
+                .url,
             "https://host/pkg/OpenTill-0.2.0-setup.exe"
         );
         assert_eq!(
@@ -334,13 +340,19 @@ mod tests {
             })
         };
         assert_eq!(
-            argv("/var/lib/opentill/updates/o.deb", true).unwrap(),
+            argv("/var/lib/opentill/updates/o.deb", true).expect("test step"),
             "apt-get install -y /var/lib/opentill/updates/o.deb"
         );
-        assert_eq!(argv("o.deb", false).unwrap(), "pkexec apt-get install -y ./o.deb");
-        assert_eq!(argv("/u/opentill.rpm", true).unwrap(), "rpm -U /u/opentill.rpm");
         assert_eq!(
-            argv("C:/u/OpenTill-0.2.0-setup.exe", false).unwrap(),
+            argv("o.deb", false).expect("test step"),
+            "pkexec apt-get install -y ./o.deb"
+        );
+        assert_eq!(
+            argv("/u/opentill.rpm", true).expect("test step"),
+            "rpm -U /u/opentill.rpm"
+        );
+        assert_eq!(
+            argv("C:/u/OpenTill-0.2.0-setup.exe", false).expect("test step"),
             "C:/u/OpenTill-0.2.0-setup.exe /S"
         );
         assert_eq!(argv("/u/opentill-0.2.0.pkg", true), None);
@@ -349,11 +361,11 @@ mod tests {
     #[test]
     fn the_manifest_is_tauris_json() {
         let m = manifest("v1.0.0", "c2ln");
-        let json = serde_json::to_value(&m).unwrap();
+        let json = serde_json::to_value(&m).expect("test step");
         assert_eq!(json["platforms"]["linux-x86_64"]["signature"], "c2ln");
-        assert_eq!(serde_json::from_value::<Manifest>(json).unwrap(), m);
+        assert_eq!(serde_json::from_value::<Manifest>(json).expect("test step"), m);
         assert!(
-            m.offer("0.9.9", "windows-x86_64").unwrap().is_some(),
+            m.offer("0.9.9", "windows-x86_64").expect("test step").is_some(),
             "a leading v is read"
         );
         assert!(platform().contains('-'));
