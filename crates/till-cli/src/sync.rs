@@ -83,6 +83,16 @@ fn report(out: &Out, status: &SyncStatus) {
     }
 }
 
+/// Says the till has no back office (with what waits for one): exit code 2.
+pub fn not_enrolled(till: &Till, out: &Out) -> Result<u8, TillError> {
+    out.message(
+        "sync-not-enrolled",
+        &[("backlog", till.sync_backlog()?.to_string())],
+        &serde_json::json!({"enrolled": false}),
+    );
+    Ok(2)
+}
+
 /// `till sync [--watch] [--status]`.
 pub async fn run(
     till: &Till,
@@ -103,12 +113,7 @@ pub async fn run(
         return Ok(0);
     }
     let Some(host) = host else {
-        out.message(
-            "sync-not-enrolled",
-            &[("backlog", till.sync_backlog()?.to_string())],
-            &serde_json::json!({"enrolled": false}),
-        );
-        return Ok(2);
+        return not_enrolled(till, out);
     };
     if watch {
         // Runs until the process is stopped; the journal is the queue, so stopping loses nothing.

@@ -46,12 +46,7 @@ pub async fn run(
     let current = env!("CARGO_PKG_VERSION");
     let platform = update::platform();
     let Some(host) = host else {
-        out.message(
-            "sync-not-enrolled",
-            &[("backlog", till.sync_backlog()?.to_string())],
-            &serde_json::json!({"enrolled": false}),
-        );
-        return Ok(2);
+        return crate::sync::not_enrolled(till, out);
     };
     let none = |out: &Out| {
         out.message(

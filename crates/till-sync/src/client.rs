@@ -34,6 +34,18 @@ fn base_url(url: &str) -> Result<String, SyncError> {
     Ok(url.to_owned())
 }
 
+/// The host's refusal: its error code and message, or what it sent when that is unreadable.
+fn refused(status: reqwest::StatusCode, bytes: &[u8]) -> SyncError {
+    match serde_json::from_slice::<WireError>(bytes) {
+        Ok(err) => SyncError::Refused {
+            status: status.as_u16(),
+            code: err.code,
+            message: err.message,
+        },
+        Err(e) => SyncError::Protocol(e.to_string()),
+    }
+}
+
 /// H3: presents the activation code shown by the portal and returns the device credential.
 pub async fn enrol(host_url: &str, request: &EnrolRequest) -> Result<Enrolment, SyncError> {
     let base = base_url(host_url)?;
@@ -49,12 +61,7 @@ pub async fn enrol(host_url: &str, request: &EnrolRequest) -> Result<Enrolment, 
     let status = resp.status();
     let bytes = resp.bytes().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
     if !status.is_success() {
-        let err: WireError = serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        return Err(SyncError::Refused {
-            status: status.as_u16(),
-            code: err.code,
-            message: err.message,
-        });
+        return Err(refused(status, &bytes));
     }
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
 }
@@ -186,12 +193,7 @@ impl HttpHost {
         }
         let bytes = resp.bytes().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
         if !status.is_success() {
-            let err: WireError = serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
-            return Err(SyncError::Refused {
-                status: status.as_u16(),
-                code: err.code,
-                message: err.message,
-            });
+            return Err(refused(status, &bytes));
         }
         serde_json::from_slice(&bytes)
             .map(Some)
