@@ -5,7 +5,6 @@
 //! protected by a password; the matching public key is built into the till
 //! (`OPENTILL_UPDATE_PUBKEY`).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::Result;
@@ -21,13 +20,9 @@ pub fn sign_update(package: &Path, secret_key: &Path, password: Option<&str>) ->
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut data = Vec::new();
-    std::fs::File::open(package)
-        .and_then(|mut f| f.read_to_end(&mut data))
-        .map_err(|e| format!("{}: {e}", package.display()))?;
+    let file = std::fs::File::open(package).map_err(|e| format!("{}: {e}", package.display()))?;
     let comment = format!("file:{name}\topentill {}", crate::VERSION);
-    let sig = minisign::sign(None, &sk, std::io::Cursor::new(data), Some(&comment), None)
-        .map_err(|e| format!("signing {name}: {e}"))?;
+    let sig = minisign::sign(None, &sk, file, Some(&comment), None).map_err(|e| format!("signing {name}: {e}"))?;
     use base64::Engine;
     let tauri = base64::engine::general_purpose::STANDARD.encode(sig.into_string());
     let out = PathBuf::from(format!("{}.sig", package.display()));

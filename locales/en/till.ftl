@@ -86,7 +86,6 @@ config-not-saved = { $key } was not saved: the device it sets up did not answer.
 config-display-shown = A sample is on the customer display.
 update-none = This till runs { $version }, the version its shop should run. No update.
 update-available = Update available: { $version }. { $notes } Run: till update --install
-update-wait = A transaction or settlement is running; the update waits until it ends. Nothing was changed.
 update-no-key = This build has no update key, so no update can be verified or installed. Nothing was changed.
 update-refused = The update was not installed: { $reason }. This till keeps running { $version }.
 update-downloaded = Update { $version } downloaded and verified: { $path }

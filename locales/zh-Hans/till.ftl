@@ -85,7 +85,6 @@ config-not-saved = { $key } 未保存：此设置所指的设备没有响应，�
 config-display-shown = 顾客显示屏已显示测试画面。
 update-none = 此收银机运行的 { $version } 正是其店铺应使用的版本，无需更新。
 update-available = 有可用更新：{ $version }。{ $notes } 请执行：till update --install
-update-wait = 交易或结算正在进行，更新会等到完成后才进行。未作任何更改。
 update-no-key = 此版本没有更新密钥，无法验证或安装任何更新。未作任何更改。
 update-refused = 更新未安装：{ $reason }。此收银机继续运行 { $version }。
 update-downloaded = 更新 { $version } 已下载并通过验证：{ $path }

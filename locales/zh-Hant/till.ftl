@@ -85,7 +85,6 @@ config-not-saved = { $key } 未儲存：此設定所指的裝置沒有回應，�
 config-display-shown = 顧客顯示屏已顯示測試畫面。
 update-none = 此收銀機執行的 { $version } 正是其店鋪應使用的版本，無需更新。
 update-available = 有可用更新：{ $version }。{ $notes } 請執行：till update --install
-update-wait = 交易或結算正在進行，更新會等到完成後才進行。未作任何更改。
 update-no-key = 此版本沒有更新金鑰，無法驗證或安裝任何更新。未作任何更改。
 update-refused = 更新未安裝：{ $reason }。此收銀機繼續執行 { $version }。
 update-downloaded = 更新 { $version } 已下載並通過驗證：{ $path }

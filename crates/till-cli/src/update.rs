@@ -1,26 +1,15 @@
 //! `till update [--install | --download-only]` (issue 14): the till asks its back office whether
 //! its shop's channel (or pinned version) has a newer release, downloads the package, verifies
 //! its signature against the key built into this build, and installs it with the system's own
-//! installer — never while a transaction or a settlement is running.
+//! installer — never beside a running app (which holds the journal), so never mid-transaction.
 
 use std::path::Path;
 use std::sync::Arc;
 use till::{Till, TillError};
-use till_sync::update::{self, UpdateKey};
+use till_sync::update::{self, UpdateError, UpdateKey};
 use till_sync::{HttpHost, SyncError};
 
 use crate::output::Out;
-
-/// The key packages must be signed with: the one built in (`OPENTILL_UPDATE_PUBKEY` when the
-/// release was built). A debug build also takes it from the environment at run time, so the
-/// tests can sign with a throwaway key; a release build never does.
-fn key() -> Option<Result<UpdateKey, update::UpdateError>> {
-    #[cfg(debug_assertions)]
-    if let Some(k) = std::env::var("OPENTILL_UPDATE_PUBKEY").ok().filter(|k| !k.is_empty()) {
-        return Some(UpdateKey::from_tauri(&k));
-    }
-    update::BUILT_IN_KEY.map(UpdateKey::from_tauri)
-}
 
 fn is_root() -> bool {
     #[cfg(unix)]
@@ -75,20 +64,12 @@ pub async fn run(
             }
         };
     }
-    // Installing replaces the program: a manager's decision, and never mid-transaction.
+    // Installing replaces the program: a manager's decision. It never lands mid-transaction:
+    // while the app sells, it holds the journal, and this command could not have opened it.
     till.may(till_domain::Action::Settings)?;
-    if till.is_busy() {
-        out.message(
-            "update-wait",
-            &[],
-            &serde_json::json!({"installed": false, "reason": "busy"}),
-        );
-        return Ok(6);
-    }
-    let key = match key() {
-        Some(Ok(k)) => k,
-        Some(Err(e)) => return Err(TillError::Config(e.to_string())),
-        None => {
+    let key = match UpdateKey::for_this_build() {
+        Ok(k) => k,
+        Err(UpdateError::NoKey) => {
             out.message(
                 "update-no-key",
                 &[],
@@ -96,6 +77,7 @@ pub async fn run(
             );
             return Ok(7);
         }
+        Err(e) => return Err(TillError::Config(e.to_string())),
     };
     let fetched = match host.fetch_update(&platform, current, &key, &dir.join("updates")).await {
         Ok(None) => {

@@ -220,17 +220,14 @@ impl HttpHost {
                 message: format!("downloading {}", package.url),
             });
         }
+        let too_large = || SyncError::Protocol(format!("the package is larger than {max_bytes} bytes"));
         if resp.content_length().is_some_and(|n| n > max_bytes) {
-            return Err(SyncError::Protocol(format!(
-                "the package is larger than {max_bytes} bytes"
-            )));
+            return Err(too_large());
         }
         let mut data = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| SyncError::Unreachable(e.to_string()))? {
             if data.len() as u64 + chunk.len() as u64 > max_bytes {
-                return Err(SyncError::Protocol(format!(
-                    "the package is larger than {max_bytes} bytes"
-                )));
+                return Err(too_large());
             }
             data.extend_from_slice(&chunk);
         }

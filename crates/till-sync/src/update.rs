@@ -156,8 +156,14 @@ impl Manifest {
 pub struct UpdateKey(minisign_verify::PublicKey);
 
 impl UpdateKey {
-    /// The key built into this build, if it has one.
-    pub fn built_in() -> Result<UpdateKey, UpdateError> {
+    /// The key packages must be signed with: the one built in ([`BUILT_IN_KEY`]). A debug build
+    /// also takes it from `OPENTILL_UPDATE_PUBKEY` at run time, so the tests can sign with a
+    /// throwaway key; a release build never does.
+    pub fn for_this_build() -> Result<UpdateKey, UpdateError> {
+        #[cfg(debug_assertions)]
+        if let Some(k) = std::env::var("OPENTILL_UPDATE_PUBKEY").ok().filter(|k| !k.is_empty()) {
+            return UpdateKey::from_tauri(&k);
+        }
         UpdateKey::from_tauri(BUILT_IN_KEY.ok_or(UpdateError::NoKey)?)
     }
 
