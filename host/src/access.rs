@@ -59,7 +59,7 @@ impl fmt::Display for Role {
     }
 }
 
-/// The rows of the matrix. Portal routes and their actions are listed in `portal.rs`.
+/// The rows of the matrix. Portal routes and their actions are listed in `portal/mod.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Login, logout, own profile, password, merchant profile list/detail.
