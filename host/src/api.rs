@@ -208,7 +208,8 @@ pub struct UpdateParams {
     current: String,
 }
 
-/// Issue 14: the update this till's shop is offered, or 204 when it runs what it should.
+/// Issue 14: the update this till's shop is offered, or 204 when it runs what it should. What
+/// the till said it runs is recorded first, for the shop's roll-out view in the portal.
 pub async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -217,6 +218,7 @@ pub async fn update(
     use axum::response::IntoResponse;
     let device = device(&state, &headers).await?;
     let Query(params) = params.map_err(|e| HostError::Malformed(e.body_text()))?;
+    crate::updates::record_check(&state.pool, device.id, &params.platform, &params.current).await?;
     match crate::updates::offer(&state.pool, device.shop_id, &params.platform, &params.current).await? {
         Some(manifest) => Ok(Json(manifest).into_response()),
         None => Ok(axum::http::StatusCode::NO_CONTENT.into_response()),

@@ -15,6 +15,11 @@ use crate::error::{HostError, Result};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "updates", include_str!("../migrations/0002_updates.sql")),
+    (
+        3,
+        "device_versions",
+        include_str!("../migrations/0003_device_versions.sql"),
+    ),
 ];
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {

@@ -48,6 +48,10 @@ pub enum HostError {
     /// A form field the portal refuses (message id for the page).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
+    /// Input refused for a reason a person can be told: `key` is the portal's message for it,
+    /// `detail` the English that the CLI and the tills' API show (worded as `Malformed`).
+    #[error("malformed request: {detail}")]
+    Refused { key: &'static str, detail: String },
     /// Hashing a PIN or a token failed.
     #[error("hashing: {0}")]
     Hash(String),
@@ -64,7 +68,9 @@ pub type Result<T, E = HostError> = std::result::Result<T, E>;
 impl HostError {
     pub fn status(&self) -> StatusCode {
         match self {
-            HostError::Malformed(_) | HostError::Version(_) | HostError::Invalid(_) => StatusCode::BAD_REQUEST,
+            HostError::Malformed(_) | HostError::Version(_) | HostError::Invalid(_) | HostError::Refused { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             HostError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HostError::Unauthorized => StatusCode::UNAUTHORIZED,
             HostError::Forbidden => StatusCode::FORBIDDEN,
@@ -79,7 +85,7 @@ impl HostError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            HostError::Malformed(_) | HostError::Invalid(_) => codes::MALFORMED,
+            HostError::Malformed(_) | HostError::Invalid(_) | HostError::Refused { .. } => codes::MALFORMED,
             HostError::Version(_) => codes::UNSUPPORTED_VERSION,
             HostError::TooLarge(_) => codes::TOO_LARGE,
             HostError::Unauthorized | HostError::Forbidden => codes::UNAUTHORIZED,

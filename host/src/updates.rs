@@ -2,7 +2,8 @@
 //! channel (`till-host publish-release`) with a package and its minisign signature per platform;
 //! the host never signs anything and never holds the release key, it only hands tills what was
 //! signed elsewhere. A shop follows a channel (`stable` by default) or is pinned to one version,
-//! which is how a merchant rolls a release out shop by shop.
+//! which is how a merchant rolls a release out shop by shop. Each till's last check (the version
+//! it runs, its platform, when) is kept, so the shop's page shows how far a roll-out has got.
 
 use sqlx_core::query::query;
 use sqlx_core::row::Row;
@@ -22,8 +23,13 @@ pub struct Release {
     pub packages: BTreeMap<String, Package>,
 }
 
+/// A refusal the portal can put in the reader's language (`key`) and the CLI prints (`detail`).
+fn refused(key: &'static str, detail: String) -> HostError {
+    HostError::Refused { key, detail }
+}
+
 fn parse_version(v: &str) -> Result<semver::Version> {
-    semver::Version::parse(v.trim()).map_err(|_| HostError::Malformed(format!("not a version: {v:?}")))
+    semver::Version::parse(v.trim()).map_err(|_| refused("update-version-invalid", format!("not a version: {v:?}")))
 }
 
 /// A channel's name: lower-case letters, digits and '-', 1 to 32 of them.
@@ -36,7 +42,10 @@ pub fn check_channel(channel: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(HostError::Malformed(format!("not a channel name: {channel:?}")))
+        Err(refused(
+            "update-channel-invalid",
+            format!("not a channel name: {channel:?}"),
+        ))
     }
 }
 
@@ -101,7 +110,10 @@ pub async fn set_shop_policy(pool: &PgPool, merchant: i64, shop: i64, channel: &
             .await?
             .try_get(0)?;
         if !known {
-            return Err(HostError::Malformed(format!("no release {v} is published")));
+            return Err(refused(
+                "update-pin-unpublished",
+                format!("no release {v} is published"),
+            ));
         }
     }
     let done = query(
@@ -201,4 +213,115 @@ pub async fn offer(pool: &PgPool, shop: i64, platform: &str, current: &str) -> R
         pub_date: None,
         platforms: BTreeMap::from([(platform.to_owned(), package.clone())]),
     }))
+}
+
+/// Every channel with a published release and its versions, newest first by semantic version;
+/// `stable` is always listed (first), even before anything is published on it.
+pub async fn published(pool: &PgPool) -> Result<Vec<(String, Vec<String>)>> {
+    let mut channels: BTreeMap<String, Vec<(semver::Version, String)>> = BTreeMap::new();
+    channels.entry("stable".to_owned()).or_default();
+    for r in query("SELECT channel, version FROM releases").fetch_all(pool).await? {
+        let version: String = r.try_get(1)?;
+        let Ok(parsed) = parse_version(&version) else { continue };
+        channels.entry(r.try_get(0)?).or_default().push((parsed, version));
+    }
+    let mut out: Vec<(String, Vec<String>)> = channels
+        .into_iter()
+        .map(|(channel, mut versions)| {
+            versions.sort_by(|a, b| b.0.cmp(&a.0));
+            (channel, versions.into_iter().map(|(_, v)| v).collect())
+        })
+        .collect();
+    out.sort_by_key(|(channel, _)| channel != "stable");
+    Ok(out)
+}
+
+/// Records what a till said when it asked for an update: the version it runs and its platform,
+/// and when. A version that is not one is refused (as the offer would refuse it).
+pub async fn record_check(pool: &PgPool, device: i64, platform: &str, installed: &str) -> Result<()> {
+    parse_version(installed)?;
+    if platform.len() > 64 {
+        return Err(HostError::Malformed("platform: at most 64 characters".into()));
+    }
+    query(
+        "UPDATE devices SET app_version = $2, app_platform = $3, update_checked_at = now(), last_seen = now()
+         WHERE id = $1",
+    )
+    .bind(device)
+    .bind(installed.trim())
+    .bind(platform)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Where a till stands against its shop's release: what [`offer`] answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// It runs the release.
+    UpToDate,
+    /// The release is newer and has a package for its platform: it is offered.
+    Offered,
+    /// The release is newer but has no package for its platform: nothing is offered.
+    NoPackage,
+    /// It runs a newer version than the release (a pin is never a downgrade).
+    Ahead,
+    /// Its version could not be read.
+    Unknown,
+}
+
+/// The standing of a till that runs `installed` on `platform`, against `release`.
+pub fn standing(release: &Release, installed: &str, platform: &str) -> Standing {
+    let (Ok(installed), Ok(offered)) = (parse_version(installed), parse_version(&release.version)) else {
+        return Standing::Unknown;
+    };
+    match offered.cmp(&installed) {
+        std::cmp::Ordering::Equal => Standing::UpToDate,
+        std::cmp::Ordering::Less => Standing::Ahead,
+        std::cmp::Ordering::Greater if release.packages.contains_key(platform) => Standing::Offered,
+        std::cmp::Ordering::Greater => Standing::NoPackage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tills_standing_follows_the_offer_rule() {
+        let release = Release {
+            channel: "stable".into(),
+            version: "0.3.0".into(),
+            notes: String::new(),
+            packages: BTreeMap::from([(
+                "linux-x86_64".to_owned(),
+                Package {
+                    url: "https://example.invalid/p.deb".into(),
+                    signature: "sig".into(),
+                },
+            )]),
+        };
+        assert_eq!(standing(&release, "0.3.0", "linux-x86_64"), Standing::UpToDate);
+        assert_eq!(standing(&release, "0.2.9", "linux-x86_64"), Standing::Offered);
+        assert_eq!(standing(&release, "0.2.9", "windows-x86_64"), Standing::NoPackage);
+        assert_eq!(standing(&release, "0.4.0-beta.1", "linux-x86_64"), Standing::Ahead);
+        assert_eq!(standing(&release, "latest", "linux-x86_64"), Standing::Unknown);
+    }
+
+    #[test]
+    fn refusals_name_a_message_and_keep_the_clis_words() {
+        let e = check_channel("Beta!").expect_err("not a channel name");
+        assert!(
+            matches!(
+                e,
+                HostError::Refused {
+                    key: "update-channel-invalid",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "malformed request: not a channel name: \"Beta!\"");
+        assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST);
+    }
 }
