@@ -78,7 +78,8 @@ pub enum Action {
     Shops,
     /// POS list, reset POS PIN (and reset refund PIN).
     PosList,
-    /// Block / unblock POS, set up POS (and refund block, receipt settings, diagnostics).
+    /// Block / unblock POS, set up POS (and refund block, receipt settings, diagnostics, and the
+    /// software a shop's POS run: its update channel or pinned version).
     PosControl,
 }
 

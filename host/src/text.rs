@@ -99,6 +99,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("forgot", "Forgot your PIN?", "忘記密碼？"),
     ("from", "From", "由"),
     ("home", "Home", "主頁"),
+    ("installed-version", "Installed version", "已安裝版本"),
     (
         "internal-error",
         "Something went wrong on our side. Please try again.",
@@ -110,6 +111,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("kind-refund", "Refund", "退款"),
     ("kind-sale", "Sale", "銷售"),
     ("kind-void", "Void", "取消"),
+    ("last-check", "Last update check", "上次檢查更新"),
     ("last-seen", "Last seen", "最後連線"),
     (
         "link-invalid",
@@ -172,6 +174,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("pin-rule", "A PIN is 6 to 12 digits.", "密碼須為 6 至 12 位數字。"),
     ("pins", "PINs", "密碼"),
+    ("platform", "Platform", "平台"),
     ("pos", "POS", "POS"),
     ("pos-list", "POS terminals", "POS 終端機"),
     (
@@ -262,6 +265,47 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("trace", "Trace", "追蹤號"),
     ("transactions", "Transactions", "交易紀錄"),
     ("unblock-pos", "Unblock POS", "恢復 POS"),
+    ("update-channel", "Channel", "更新頻道"),
+    (
+        "update-channel-invalid",
+        "A channel name is 1 to 32 lower-case letters, digits or hyphens. Nothing was changed.",
+        "頻道名稱須為 1 至 32 個小寫英文字母、數字或連字號。設定未有更改。",
+    ),
+    ("update-never-checked", "Not checked yet", "尚未檢查"),
+    ("update-newest", "Newest of the channel", "頻道最新版本"),
+    ("update-none-published", "none published", "尚未發佈"),
+    ("update-offered-now", "Offered now", "目前提供"),
+    (
+        "update-pin-unpublished",
+        "No release of that version is published, so the shop cannot be pinned to it. Nothing was changed.",
+        "此版本尚未發佈，分店不能固定於此版本。設定未有更改。",
+    ),
+    ("update-pinned", "pinned to", "固定於"),
+    (
+        "update-read-only",
+        "Only the merchant or an admin can change the updates of a shop.",
+        "只有商戶或管理員可以更改分店的軟件更新設定。",
+    ),
+    (
+        "update-state-ahead",
+        "Newer than the shop's release",
+        "比分店的版本更新",
+    ),
+    ("update-state-current", "Up to date", "已是最新"),
+    (
+        "update-state-no-package",
+        "No package for its platform",
+        "沒有適用於其平台的安裝檔",
+    ),
+    ("update-state-offered", "Update offered", "已提供更新"),
+    ("update-state-unknown", "Version unreadable", "無法讀取版本"),
+    ("update-version", "Version", "版本"),
+    (
+        "update-version-invalid",
+        "That is not a version number (for example 1.4.0). Nothing was changed.",
+        "這不是版本號碼（例如 1.4.0）。設定未有更改。",
+    ),
+    ("updates", "Updates", "軟件更新"),
     (
         "user-exists",
         "That user is already a member of this merchant.",
@@ -300,14 +344,15 @@ mod tests {
     fn every_key_used_by_the_portal_has_both_languages() -> Result<(), String> {
         // Every file of the portal, so a page file added later is read too.
         let src_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = vec![src_dir.join("html.rs")];
+        // updates.rs names the messages of its refusals, which the portal shows.
+        let mut files = vec![src_dir.join("html.rs"), src_dir.join("updates.rs")];
         for entry in std::fs::read_dir(src_dir.join("portal")).map_err(|e| e.to_string())? {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.extension().is_some_and(|x| x == "rs") {
                 files.push(path);
             }
         }
-        assert!(files.len() >= 8, "the portal's files were not found: {files:?}");
+        assert!(files.len() >= 10, "the portal's files were not found: {files:?}");
         let mut sources = Vec::new();
         for f in &files {
             sources.push(std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?);
@@ -324,9 +369,19 @@ mod tests {
                 "public_page(lang, \"",
                 "=> \"",
                 "label: \"",
+                // rustfmt may put the key on the next line: whitespace is skipped here.
+                "refused(",
             ] {
                 for (i, _) in src.match_indices(marker) {
                     let rest = &src[i + marker.len()..];
+                    let rest = if marker.ends_with('(') {
+                        let Some(r) = rest.trim_start().strip_prefix('"') else {
+                            continue;
+                        };
+                        r
+                    } else {
+                        rest
+                    };
                     let Some(end) = rest.find('"') else { continue };
                     let key = &rest[..end];
                     // `=> "x"` also matches non-keys (ids): only hyphenated label ids count there.
@@ -351,7 +406,7 @@ mod tests {
         }
     }
 
-    const TABLE_PREFIXES: &[&str] = &["tab-", "status-", "kind-", "role-"];
+    const TABLE_PREFIXES: &[&str] = &["tab-", "status-", "kind-", "role-", "update-"];
 
     #[test]
     fn no_key_is_listed_twice_and_none_is_empty() {

@@ -6,7 +6,8 @@
 //!
 //! One file per page group: `auth.rs` (public pages: language, login, activation, reset),
 //! `profile.rs` (own profile, merchant chooser), `merchant.rs`, `users.rs` (H6),
-//! `transactions.rs` (H4, H5), `shops.rs` (H2), `pos.rs` (H3). This file holds the routes and
+//! `transactions.rs` (H4, H5), `shops.rs` (H2) with `shop_updates.rs` (a shop's update channel or
+//! pin and its tills' versions, issue 14), `pos.rs` (H3). This file holds the routes and
 //! what they share: the extractors ([`Account`], [`Ctx`]), the error page ([`PageErr`]), form
 //! parsing, labels, dates and amounts.
 
@@ -14,6 +15,7 @@ mod auth;
 mod merchant;
 mod pos;
 mod profile;
+mod shop_updates;
 mod shops;
 mod transactions;
 mod users;
@@ -83,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/shops/{id}/edit", post(shops::shop_edit))
         .route("/shops/{id}/members", get(shops::shop_members))
         .route("/shops/{id}/delete", post(shops::shop_delete))
+        .route("/shops/{id}/updates", post(shop_updates::save))
         .route("/shops/{id}/pos", get(pos::shop_pos).post(pos::pos_setup))
         .route("/pos", get(pos::pos_list))
         .route("/pos/{id}", get(pos::pos_detail))
@@ -114,6 +117,7 @@ impl IntoResponse for PageErr {
             HostError::NotFound => status_page(StatusCode::NOT_FOUND, lang, tr(lang, "not-found")),
             HostError::ActivationInvalid => status_page(StatusCode::GONE, lang, tr(lang, "link-invalid")),
             HostError::Invalid(id) => status_page(StatusCode::BAD_REQUEST, lang, tr(lang, id)),
+            HostError::Refused { key, .. } => status_page(StatusCode::BAD_REQUEST, lang, tr(lang, key)),
             HostError::Malformed(_) | HostError::TooLarge(_) => status_page(e.status(), lang, tr(lang, "bad-request")),
             other => {
                 eprintln!("till-host: {other}");

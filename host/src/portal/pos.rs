@@ -31,12 +31,14 @@ struct Pos {
     enrolled: bool,
     held: i64,
     last_seen: Option<DateTime<Utc>>,
+    /// The version it said it runs when it last asked for an update.
+    app_version: Option<String>,
 }
 
 async fn pos_rows(state: &AppState, ctx: &Ctx, shop: Option<i64>, id: Option<i64>) -> Result<Vec<Pos>, HostError> {
     let rows = query(
         "SELECT d.id, d.shop_id, s.name, d.name, d.till_id, d.blocked, d.refund_blocked, d.token_hash IS NOT NULL,
-                d.held, d.last_seen
+                d.held, d.last_seen, d.app_version
          FROM devices d JOIN shops s ON s.id = d.shop_id
          WHERE d.merchant_id = $1 AND d.deleted_at IS NULL
            AND ($2::bigint[] IS NULL OR d.shop_id = ANY($2))
@@ -63,6 +65,7 @@ async fn pos_rows(state: &AppState, ctx: &Ctx, shop: Option<i64>, id: Option<i64
                 enrolled: r.try_get(7)?,
                 held: r.try_get(8)?,
                 last_seen: r.try_get(9)?,
+                app_version: r.try_get(10)?,
             })
         })
         .collect()
@@ -70,12 +73,13 @@ async fn pos_rows(state: &AppState, ctx: &Ctx, shop: Option<i64>, id: Option<i64
 
 fn pos_table(ctx: &Ctx, list: &[Pos]) -> String {
     let mut body = format!(
-        "<table id=\"pos\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<table id=\"pos\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         esc(ctx.t("pos")),
         esc(ctx.t("shop")),
         esc(ctx.t("till-id")),
         esc(ctx.t("status")),
-        esc(ctx.t("last-seen"))
+        esc(ctx.t("last-seen")),
+        esc(ctx.t("installed-version"))
     );
     for p in list {
         let mut state = Vec::new();
@@ -93,7 +97,7 @@ fn pos_table(ctx: &Ctx, list: &[Pos]) -> String {
         }
         let _ = write!(
             body,
-            "<tr><td><a href=\"/pos/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/pos/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             p.id,
             esc(&p.name),
             esc(&p.shop),
@@ -101,7 +105,8 @@ fn pos_table(ctx: &Ctx, list: &[Pos]) -> String {
             esc(&state.join(", ")),
             p.last_seen
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            esc(p.app_version.as_deref().unwrap_or(""))
         );
     }
     body.push_str("</table>");

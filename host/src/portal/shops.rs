@@ -6,6 +6,7 @@ use sqlx_core::query::query;
 use sqlx_core::row::Row;
 use std::fmt::Write as _;
 
+use super::shop_updates;
 use super::users::members;
 use super::{Ctx, OrPage, Page, PageErr, form, id_param, role_label, shop_rows};
 use crate::AppState;
@@ -90,18 +91,33 @@ pub(super) async fn shop_of(state: &AppState, ctx: &Ctx, id: &str) -> Result<(i6
 pub(super) async fn shop_detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Page {
     let (id, name, address) = shop_of(&state, &ctx, &id).await?;
     ctx.require(Action::Shops, Scope::Shop(id))?;
+    let body = detail_body(&state, &ctx, id, &name, &address, None).await?;
+    Ok(ctx.page("shop", &body))
+}
+
+/// The shop page: its settings, its updates section (with `refusal`, the message of an update
+/// change just refused) and, for those who may, its removal.
+pub(super) async fn detail_body(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    name: &str,
+    address: &str,
+    refusal: Option<&'static str>,
+) -> Result<String, PageErr> {
     let mut body = format!(
         "<form method=\"post\" action=\"/shops/{id}/edit\"><label>{} <input name=\"name\" value=\"{}\" required></label>\
          <label>{} <input name=\"address\" value=\"{}\"></label><button>{}</button></form>\
          <p><a href=\"/shops/{id}/pos\">{}</a> · <a href=\"/shops/{id}/members\">{}</a></p>",
         esc(ctx.t("name")),
-        esc(&name),
+        esc(name),
         esc(ctx.t("address")),
-        esc(&address),
+        esc(address),
         esc(ctx.t("save")),
         esc(ctx.t("pos-list")),
         esc(ctx.t("members")),
     );
+    body.push_str(&shop_updates::section(state, ctx, id, refusal).await?);
     if access::allowed(&ctx.grant, Action::ShopCreateRemove, Scope::Shop(id)) {
         let _ = write!(
             body,
@@ -109,7 +125,7 @@ pub(super) async fn shop_detail(State(state): State<AppState>, ctx: Ctx, Path(id
             esc(ctx.t("delete-shop"))
         );
     }
-    Ok(ctx.page("shop", &body))
+    Ok(body)
 }
 
 pub(super) async fn shop_edit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Page {

@@ -6,6 +6,7 @@ mod drain;
 mod exactly_once;
 mod matrix;
 mod portal;
+mod portal_updates;
 mod settings;
 mod support;
 mod updates;

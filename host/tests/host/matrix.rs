@@ -128,6 +128,14 @@ const ROUTES: &[(&str, &str, &str, Obj, &str)] = &[
         "operator=1",
     ),
     ("POST", "/shops/{shop}/pos", "pos-control", Obj::Shop, "name=New+till"),
+    // Issue 14: the software a shop's POS run is set where POS are set up.
+    (
+        "POST",
+        "/shops/{shop}/updates",
+        "pos-control",
+        Obj::Shop,
+        "channel=stable",
+    ),
     ("POST", "/pos/{pos}/block", "pos-control", Obj::Pos, ""),
     ("POST", "/pos/{pos}/unblock", "pos-control", Obj::Pos, ""),
     ("POST", "/pos/{pos}/refund-block", "pos-control", Obj::Pos, ""),
