@@ -1,9 +1,11 @@
 // Drives the merchant portal in Debian's headless Chromium with playwright-core (never a
 // downloaded browser): log in, filter the history by a means tab and a date range, download the
-// CSV, block a POS; a full-page screenshot after each step. Run by till-host's `browser` test:
+// CSV, block a POS, set a shop's update channel and pinned version; a full-page screenshot after
+// each step. Run by till-host's `browser` test:
 //
-//   node portal.mjs '{"url":"http://127.0.0.1:1234","email":"...","pin":"...","pos":7,
-//                     "tab":"cash","from":"2026-03-10","to":"2026-03-11","shots":"/path/dir"}'
+//   node portal.mjs '{"url":"http://127.0.0.1:1234","email":"...","pin":"...","pos":7,"shop":1,
+//                     "tab":"cash","from":"2026-03-10","to":"2026-03-11",
+//                     "channel":"beta","version":"0.4.0-beta.1","shots":"/path/dir"}'
 //
 // Prints one JSON object with what the pages showed; the Rust test asserts on it. Exits 1 (with
 // the error on stderr) if a step fails.
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
-for (const k of ['url', 'email', 'pin', 'pos', 'tab', 'from', 'to', 'shots']) {
+for (const k of ['url', 'email', 'pin', 'pos', 'shop', 'tab', 'from', 'to', 'channel', 'version', 'shots']) {
   if (cfg[k] === undefined) throw new Error(`portal.mjs: missing "${k}" in the config`);
 }
 const executablePath = process.env.OPENTILL_CHROMIUM ?? '/usr/bin/chromium';
@@ -111,6 +113,24 @@ try {
   out.pos_after = (await page.textContent('table#pos')).replace(/\s+/g, ' ').trim();
   out.unblock_button = (await page.textContent('button#unblock')).trim();
   await shot(page, 'pos-blocked');
+
+  // 6. The shop's updates: a channel and a pinned version chosen in the form, saved.
+  await page.goto(`${cfg.url}/shops/${cfg.shop}`);
+  await shot(page, 'shop');
+  await page.selectOption('form#update-form select[name=channel]', cfg.channel);
+  await page.selectOption('form#update-form select[name=pin]', cfg.version);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/shops/${cfg.shop}`) && r.request().method() === 'GET'),
+    page.click('form#update-form button'),
+  ]);
+  out.update_policy = (await page.textContent('#update-policy')).replace(/\s+/g, ' ').trim();
+  out.update_offered = (await page.textContent('#update-offered')).replace(/\s+/g, ' ').trim();
+  out.till_versions = await page.$$eval('table#till-versions tr', (trs) =>
+    trs
+      .filter((tr) => tr.querySelector('td'))
+      .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())),
+  );
+  await shot(page, 'shop-updates');
 
   out.server_errors = failed;
   process.stdout.write(JSON.stringify(out) + '\n');

@@ -1,7 +1,7 @@
 //! The portal in a real browser: Debian's headless Chromium driven by playwright-core
 //! (host/tests/browser/portal.mjs) logs in, filters the history by a means tab and a date range,
-//! downloads the CSV and blocks a POS, with a full-page screenshot of each step in
-//! target/portal-screenshots/. The till then syncs and refuses its next sale.
+//! downloads the CSV, blocks a POS and pins a shop to a beta release, with a full-page screenshot
+//! of each step in target/portal-screenshots/. The till then syncs and refuses its next sale.
 //!
 //! Needs `chromium` (Debian) and `npm ci` in host/tests/browser; `cargo xtask test` does both.
 //! Without them this test fails, saying what is missing.
@@ -90,7 +90,7 @@ async fn the_portal_in_headless_chromium() -> TestResult {
     let dir = temp_dir("browser")?;
     let clock = Arc::new(ManualClock::new(hk(10, 10)?));
     let link = Arc::new(HttpHost::new(&host.url, &token, None)?);
-    let (till, _sims) = open_till_on(&dir, Some(link), clock.clone())?;
+    let (till, _sims) = open_till_on(&dir, Some(link.clone()), clock.clone())?;
 
     // Five sales over three days: 10 March cash 12.50 and card 42.00, 11 March cash 30.00 and
     // QR 9.90, 12 March cash 5.00.
@@ -112,6 +112,28 @@ async fn the_portal_in_headless_chromium() -> TestResult {
     till.sale(sale(500, PaymentMeans::Cash)).await?;
     drain(&till, 5).await?;
 
+    // Releases on two channels, and the till has asked for an update running 0.3.0.
+    for (channel, version) in [("stable", "0.3.0"), ("beta", "0.4.0-beta.1")] {
+        let release = till_host::updates::Release {
+            channel: channel.into(),
+            version: version.into(),
+            notes: String::new(),
+            packages: [(
+                "linux-x86_64".to_owned(),
+                till_sync::update::Package {
+                    url: format!("https://packages.example/opentill_{version}_amd64.deb"),
+                    signature: "c2lnbmF0dXJl".into(),
+                },
+            )]
+            .into(),
+        };
+        till_host::updates::publish(&host.state.pool, &release).await?;
+    }
+    assert!(
+        link.check_update("linux-x86_64", "0.3.0").await?.is_none(),
+        "up to date on stable"
+    );
+
     // The browser, driven by the script.
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/portal-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
@@ -120,6 +142,9 @@ async fn the_portal_in_headless_chromium() -> TestResult {
         "email": "merchant@harbour.example",
         "pin": PORTAL_PIN,
         "pos": device,
+        "shop": seed.shop_a,
+        "channel": "beta",
+        "version": "0.4.0-beta.1",
         "tab": "cash",
         "from": "2026-03-10",
         "to": "2026-03-11",
@@ -151,7 +176,17 @@ async fn the_portal_in_headless_chromium() -> TestResult {
     let names: Vec<&str> = steps.iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["login", "home", "history", "tab-cash", "filtered", "pos", "pos-blocked"]
+        [
+            "login",
+            "home",
+            "history",
+            "tab-cash",
+            "filtered",
+            "pos",
+            "pos-blocked",
+            "shop",
+            "shop-updates"
+        ]
     );
     for s in steps {
         let file = s["screenshot"].as_str().ok_or("no screenshot path")?;
@@ -231,6 +266,28 @@ async fn the_portal_in_headless_chromium() -> TestResult {
     assert!(before.contains("Active") && !before.contains("Blocked"), "{before}");
     assert!(after.contains("Blocked"), "the page says the POS is blocked: {after}");
     assert_eq!(v["unblock_button"], "Unblock POS");
+    // The shop pinned to the beta release in the browser: the page and the till's offer say so.
+    let policy = v["update_policy"].as_str().unwrap_or("");
+    assert_eq!(policy, "Channel: beta · Version: pinned to 0.4.0-beta.1");
+    let offered = v["update_offered"].as_str().unwrap_or("");
+    assert!(offered.starts_with("Offered now: 0.4.0-beta.1 (beta)"), "{offered}");
+    let tills = rows(&v, "till_versions")?;
+    let front: Vec<&str> = tills.iter().flatten().map(String::as_str).collect();
+    assert_eq!(front.len(), 6, "one till, six cells: {tills:?}");
+    assert_eq!(
+        (&front[..4], front[5]),
+        (
+            &["Front counter", "DEMO-01", "0.3.0", "linux-x86_64"][..],
+            "Update offered"
+        ),
+        "the till's last check, against the pinned release: {tills:?}"
+    );
+    let manifest = link
+        .check_update("linux-x86_64", "0.3.0")
+        .await?
+        .ok_or("no beta offered")?;
+    assert_eq!(manifest.version, "0.4.0-beta.1");
+
     // ...and at the till after its next sync.
     till.sync().await?;
     match till.sale(sale(100, PaymentMeans::Cash)).await {
