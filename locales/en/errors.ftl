@@ -128,3 +128,6 @@ error-bad-setup-stop-bits = Stop bits are 1 or 2, not “{ $input }”.
 error-bad-setup-terminal-address = Give the PIN pad’s address (host:port): “{ $input }”.
 error-bad-setup-host-url = Give the back office's address, e.g. https://office.example.com: “{ $input }”.
 error-bad-setup-activation-code = Give the activation code from the portal's "Set up POS" page: “{ $input }”.
+error-update-held-busy = The update waits: a transaction is in progress. It installs when the till is idle.
+error-update-held-unresolved = The update waits: a transaction is still unresolved. Resolve it first (recovery).
+error-update-held-settling = The update waits: the batch is settling. It installs once settlement is finished.

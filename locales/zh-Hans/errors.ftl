@@ -124,3 +124,6 @@ error-bad-setup-stop-bits = 停止位只能是 1 或 2，而不是“{ $input }�
 error-bad-setup-terminal-address = 请输入密码键盘地址（主机:端口）：“{ $input }”。
 error-bad-setup-host-url = 请输入后台地址，例如 https://office.example.com：“{ $input }”。
 error-bad-setup-activation-code = 请输入门户网站“设置 POS”页面上的激活码：“{ $input }”。
+error-update-held-busy = 更新稍候：有交易正在进行，本机闲置时才会安装。
+error-update-held-unresolved = 更新稍候：仍有未确定的交易，请先完成恢复处理。
+error-update-held-settling = 更新稍候：批次正在结算，结算完成后才会安装。

@@ -124,3 +124,6 @@ error-bad-setup-stop-bits = 停止位元只能是 1 或 2，而不是「{ $input
 error-bad-setup-terminal-address = 請輸入密碼鍵盤位址（主機:連接埠）：「{ $input }」。
 error-bad-setup-host-url = 請輸入後台位址，例如 https://office.example.com：「{ $input }」。
 error-bad-setup-activation-code = 請輸入入口網站「設定 POS」頁面上的啟用碼：「{ $input }」。
+error-update-held-busy = 更新稍候：有交易正在進行，本機閒置時才會安裝。
+error-update-held-unresolved = 更新稍候：仍有未確定的交易，請先完成恢復處理。
+error-update-held-settling = 更新稍候：批次正在結算，結算完成後才會安裝。

@@ -36,6 +36,18 @@ pub struct SessionPolicy {
     pub restart_window_minutes: u32,
 }
 
+impl SessionPolicy {
+    /// Whether `now` falls in today's restart window (local time at `offset`): the nightly
+    /// moment when everyone logs in again, and when a ready update may install by itself.
+    pub fn in_restart_window(&self, now: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset) -> bool {
+        use chrono::Timelike;
+        let local = now.with_timezone(&offset);
+        let minute = local.hour() * 60 + local.minute();
+        let since = (minute + 24 * 60 - self.restart_window_start_minute % (24 * 60)) % (24 * 60);
+        since < self.restart_window_minutes
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TillConfig {
     pub till_id: String,
@@ -111,4 +123,33 @@ fn all_wallets() -> Vec<QrScheme> {
 pub struct Blocks {
     pub pos: bool,
     pub refund: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone, Utc};
+
+    #[test]
+    fn the_restart_window_is_local_time_and_may_cross_midnight() {
+        let hk = FixedOffset::east_opt(8 * 3600).expect("offset");
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 12, 6, h, m, 0).single().expect("time");
+        let policy = SessionPolicy {
+            idle_timeout_minutes: 30,
+            restart_window_start_minute: 4 * 60,
+            restart_window_minutes: 30,
+        };
+        // 04:10 in Hong Kong is 20:10 UTC.
+        assert!(policy.in_restart_window(at(20, 10), hk));
+        assert!(!policy.in_restart_window(at(20, 30), hk));
+        assert!(!policy.in_restart_window(at(4, 10), hk));
+        let late = SessionPolicy {
+            restart_window_start_minute: 23 * 60 + 50,
+            ..policy
+        };
+        // 23:55 and 00:10 local are inside a window from 23:50 for 30 minutes; 00:20 is not.
+        assert!(late.in_restart_window(at(15, 55), hk));
+        assert!(late.in_restart_window(at(16, 10), hk));
+        assert!(!late.in_restart_window(at(16, 20), hk));
+    }
 }

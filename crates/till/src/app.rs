@@ -92,6 +92,28 @@ impl Till {
         self.flow.lock().await
     }
 
+    /// Issue 14: the moment an update may install. Takes the flow, so no sale, void, refund or
+    /// settlement starts while the guard lives (the app keeps it until it exits for the
+    /// installer), and refuses while a flow runs, a transaction waits for recovery (T8) or the
+    /// batch is settling (T10).
+    pub fn hold_for_update(&self) -> Result<tokio::sync::MutexGuard<'_, ()>> {
+        let guard = self
+            .flow
+            .try_lock()
+            .map_err(|_| TillError::UpdateHeld { reason: "busy" })?;
+        if !self.journal().unresolved()?.is_empty() {
+            return Err(TillError::UpdateHeld { reason: "unresolved" });
+        }
+        if self
+            .journal()
+            .current_batch()?
+            .is_some_and(|b| b.status == till_domain::BatchStatus::Settling)
+        {
+            return Err(TillError::UpdateHeld { reason: "settling" });
+        }
+        Ok(guard)
+    }
+
     /// [`Till::reopened`] with other devices (a PIN pad or printer changed in Settings), for a
     /// caller that holds [`Till::quiesce`]'s guard.
     pub fn reopened_with(&self, dir: &Path, devices: Devices) -> Result<Till> {

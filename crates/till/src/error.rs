@@ -33,6 +33,10 @@ pub enum TillError {
     /// till.toml could not be read or written.
     #[error("configuration: {0}")]
     Config(String),
+    /// An update may not install now: a flow runs (`busy`), a transaction waits for recovery
+    /// (`unresolved`) or the batch is settling (`settling`).
+    #[error("an update cannot install now: {reason}")]
+    UpdateHeld { reason: &'static str },
 }
 
 /// What crosses to a front end: `{code, message_id, args}`.
@@ -108,6 +112,9 @@ impl TillError {
                 "error-config".to_owned(),
                 vec![("detail".to_owned(), detail.clone())],
             ),
+            TillError::UpdateHeld { reason } => {
+                ("update-held".to_owned(), format!("error-update-held-{reason}"), vec![])
+            }
         };
         ErrorDto { code, message_id, args }
     }
@@ -143,7 +150,7 @@ impl TillError {
     }
 
     /// Process exit code for the CLI: 2 refused input, 3 authentication, 4 blocked,
-    /// 5 not found, 6 device, 7 journal, 8 unresolved.
+    /// 5 not found, 6 device, 7 journal, 8 unresolved (or an update held back by one).
     pub fn exit_code(&self) -> i32 {
         match self {
             TillError::Domain(e) => match e {
@@ -161,7 +168,7 @@ impl TillError {
             TillError::Input { .. } => 2,
             TillError::Device { .. } => 6,
             TillError::Journal(_) | TillError::Config(_) => 7,
-            TillError::Unresolved { .. } => 8,
+            TillError::Unresolved { .. } | TillError::UpdateHeld { .. } => 8,
         }
     }
 }

@@ -8,3 +8,4 @@ mod locales;
 mod properties;
 mod receipts;
 mod support;
+mod update_hold;
