@@ -91,3 +91,4 @@ update-refused = The update was not installed: { $reason }. This till keeps runn
 update-downloaded = Update { $version } downloaded and verified: { $path }
 update-installing = Installing update { $version }…
 update-installed = Update { $version } installed. Restart OpenTill to use it.
+update-applied = Update { $package } installed.

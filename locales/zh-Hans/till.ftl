@@ -90,3 +90,4 @@ update-refused = 更新未安装：{ $reason }。此收银机继续运行 { $ver
 update-downloaded = 更新 { $version } 已下载并通过验证：{ $path }
 update-installing = 正在安装更新 { $version }…
 update-installed = 更新 { $version } 已安装。请重新启动 OpenTill 以使用新版本。
+update-applied = 已安装更新 { $package }。

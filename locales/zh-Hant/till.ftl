@@ -90,3 +90,4 @@ update-refused = 更新未安裝：{ $reason }。此收銀機繼續執行 { $ver
 update-downloaded = 更新 { $version } 已下載並通過驗證：{ $path }
 update-installing = 正在安裝更新 { $version }…
 update-installed = 更新 { $version } 已安裝。請重新啟動 OpenTill 以使用新版本。
+update-applied = 已安裝更新 { $package }。

@@ -162,6 +162,15 @@ enum Cmd {
         install: bool,
         #[arg(long)]
         download_only: bool,
+        /// The updater: install this verified package once the program that started it has
+        /// exited (its standard input closes), then start --relaunch again.
+        #[arg(long, value_name = "PACKAGE", conflicts_with_all = ["install", "download_only"])]
+        apply: Option<PathBuf>,
+        #[arg(long, value_name = "APP", requires = "apply")]
+        relaunch: Option<PathBuf>,
+        /// An argument for --relaunch (repeated, in order).
+        #[arg(long, value_name = "ARG", requires = "relaunch", allow_hyphen_values = true)]
+        relaunch_arg: Vec<std::ffi::OsString>,
     },
     /// Check the operator's credentials (S1).
     Login,
@@ -407,6 +416,20 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         _ => {}
     }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
+    // The updater waits for the app, which holds the till: it opens none.
+    if let Cmd::Update {
+        apply: Some(package),
+        relaunch,
+        relaunch_arg,
+        ..
+    } = &cli.cmd
+    {
+        let relaunch = relaunch.as_ref().map(|program| till_devices::update::Relaunch {
+            program: program.clone(),
+            args: relaunch_arg.clone(),
+        });
+        return Ok(update::apply(&dir, package, relaunch, out));
+    }
     let config = till::store::load_or_create_config(&dir)?;
     let clock = Arc::new(SystemClock);
     let sims = Sims::open(Some(&dir.join("sim")), clock.clone(), config.currency, cli.columns)
@@ -588,7 +611,9 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Enrol { host: url, code } => sync::enrol(&dir, till.config(), url, code, out).await,
         Cmd::Sync { watch, status } => sync::run(&till, host.clone(), &dir, *watch, *status, out).await,
-        Cmd::Update { install, download_only } => {
+        Cmd::Update {
+            install, download_only, ..
+        } => {
             if *install || *download_only {
                 login(&till)?;
             }

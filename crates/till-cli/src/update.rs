@@ -2,27 +2,16 @@
 //! its shop's channel (or pinned version) has a newer release, downloads the package, verifies
 //! its signature against the key built into this build, and installs it with the system's own
 //! installer — never beside a running app (which holds the journal), so never mid-transaction.
+//! `till update --apply` is the updater the app (and this command on Windows) leaves behind
+//! when it exits: see `till_devices::update`.
 
 use std::path::Path;
 use std::sync::Arc;
 use till::{Till, TillError};
-use till_sync::update::{self, UpdateError, UpdateKey};
-use till_sync::{HttpHost, SyncError};
+use till_devices::update::{self, CURRENT, Fetch};
+use till_sync::HttpHost;
 
 use crate::output::Out;
-
-fn is_root() -> bool {
-    #[cfg(unix)]
-    {
-        std::fs::metadata("/proc/self")
-            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-            .unwrap_or(false)
-    }
-    #[cfg(not(unix))]
-    {
-        true
-    }
-}
 
 pub async fn run(
     till: &Till,
@@ -32,21 +21,19 @@ pub async fn run(
     download_only: bool,
     out: &Out,
 ) -> Result<u8, TillError> {
-    let current = env!("CARGO_PKG_VERSION");
-    let platform = update::platform();
     let Some(host) = host else {
         return crate::sync::not_enrolled(till, out);
     };
     let none = |out: &Out| {
         out.message(
             "update-none",
-            &[("version", current.to_owned())],
-            &serde_json::json!({"current": current, "update": null}),
+            &[("version", CURRENT.to_owned())],
+            &serde_json::json!({"current": CURRENT, "update": null}),
         )
     };
     if !install && !download_only {
         return match host
-            .check_update(&platform, current)
+            .check_update(&till_sync::update::platform(), CURRENT)
             .await
             .map_err(till_devices::host_error)?
         {
@@ -58,18 +45,30 @@ pub async fn run(
                 out.message(
                     "update-available",
                     &[("version", m.version.clone()), ("notes", m.notes.clone())],
-                    &serde_json::json!({"current": current, "update": {"version": m.version, "notes": m.notes}}),
+                    &serde_json::json!({"current": CURRENT, "update": {"version": m.version, "notes": m.notes}}),
                 );
                 Ok(0)
             }
         };
     }
     // Installing replaces the program: a manager's decision. It never lands mid-transaction:
-    // while the app sells, it holds the journal, and this command could not have opened it.
+    // while the app sells, it holds the journal, and this command could not have opened it;
+    // and a transaction left unresolved or a batch left settling holds it back too.
     till.may(till_domain::Action::Settings)?;
-    let key = match UpdateKey::for_this_build() {
-        Ok(k) => k,
-        Err(UpdateError::NoKey) => {
+    let refused = |out: &Out, reason: String| {
+        out.message(
+            "update-refused",
+            &[("version", CURRENT.to_owned()), ("reason", reason.clone())],
+            &serde_json::json!({"installed": false, "reason": reason}),
+        );
+        Ok(6)
+    };
+    let fetched = match update::fetch(&host, dir).await.map_err(till_devices::host_error)? {
+        Fetch::UpToDate => {
+            none(out);
+            return Ok(0);
+        }
+        Fetch::NoKey => {
             out.message(
                 "update-no-key",
                 &[],
@@ -77,23 +76,8 @@ pub async fn run(
             );
             return Ok(7);
         }
-        Err(e) => return Err(TillError::Config(e.to_string())),
-    };
-    let fetched = match host.fetch_update(&platform, current, &key, &dir.join("updates")).await {
-        Ok(None) => {
-            none(out);
-            return Ok(0);
-        }
-        Ok(Some(f)) => f,
-        Err(SyncError::Update(e)) => {
-            out.message(
-                "update-refused",
-                &[("version", current.to_owned()), ("reason", e.to_string())],
-                &serde_json::json!({"installed": false, "reason": e.to_string()}),
-            );
-            return Ok(6);
-        }
-        Err(e) => return Err(till_devices::host_error(e)),
+        Fetch::Refused { reason, .. } => return refused(out, reason),
+        Fetch::Ready(f) => f,
     };
     let data = serde_json::json!({"version": fetched.version, "package": fetched.path});
     if download_only {
@@ -107,26 +91,41 @@ pub async fn run(
         );
         return Ok(0);
     }
-    let Some(argv) = update::install_command(&fetched.path, is_root()) else {
-        return Err(TillError::Config(format!(
-            "{}: not an installer this till knows",
-            fetched.path.display()
-        )));
-    };
+    let _held = till.hold_for_update()?;
     out.message("update-installing", &[("version", fetched.version.clone())], &data);
-    let status = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .status()
-        .map_err(|e| TillError::Config(format!("{}: {e}", argv[0].to_string_lossy())))?;
-    if status.success() {
-        out.message("update-installed", &[("version", fetched.version.clone())], &data);
-        Ok(0)
-    } else {
-        out.message(
-            "update-refused",
-            &[("version", current.to_owned()), ("reason", format!("{status}"))],
-            &serde_json::json!({"installed": false, "reason": status.to_string()}),
-        );
-        Ok(6)
+    if cfg!(windows) {
+        // A running till.exe cannot be replaced: the updater installs once this has exited.
+        return match update::spawn_updater(dir, &fetched.path, None) {
+            Ok(()) => Ok(0),
+            Err(reason) => refused(out, reason),
+        };
+    }
+    match update::install(&fetched.path) {
+        Ok(()) => {
+            out.message("update-installed", &[("version", fetched.version.clone())], &data);
+            Ok(0)
+        }
+        Err(reason) => refused(out, reason),
+    }
+}
+
+/// `till update --apply PACKAGE [--relaunch APP [--relaunch-arg=ARG]...]`: the updater (it
+/// opens no till).
+pub fn apply(dir: &Path, package: &Path, relaunch: Option<update::Relaunch>, out: &Out) -> u8 {
+    let outcome = update::apply(dir, package, relaunch.as_ref());
+    let data = serde_json::to_value(&outcome).unwrap_or_default();
+    match &outcome.reason {
+        None => {
+            out.message("update-applied", &[("package", outcome.package.clone())], &data);
+            0
+        }
+        Some(reason) => {
+            out.message(
+                "update-refused",
+                &[("version", CURRENT.to_owned()), ("reason", reason.clone())],
+                &data,
+            );
+            6
+        }
     }
 }

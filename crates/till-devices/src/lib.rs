@@ -6,6 +6,7 @@
 
 pub mod attached;
 pub mod settings;
+pub mod update;
 
 pub use attached::{Attached, SerialPortFound, attached};
 

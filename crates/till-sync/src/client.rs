@@ -258,10 +258,15 @@ impl HttpHost {
         std::fs::create_dir_all(dir).map_err(|e| SyncError::State(format!("{}: {e}", dir.display())))?;
         let path = dir.join(&name);
         let part = dir.join(format!("{name}.part"));
-        std::fs::write(&part, &data)
+        // The signature is kept beside the package, so whatever installs it later (the
+        // updater that runs once the app has closed) verifies the very bytes it installs.
+        let sig = crate::update::signature_path(&path);
+        std::fs::write(&sig, &package.signature)
+            .and_then(|()| std::fs::write(&part, &data))
             .and_then(|()| std::fs::rename(&part, &path))
             .map_err(|e| {
                 let _ = std::fs::remove_file(&part);
+                let _ = std::fs::remove_file(&sig);
                 SyncError::State(format!("{}: {e}", path.display()))
             })?;
         Ok(Some(FetchedUpdate {

@@ -31,6 +31,24 @@ pub struct FetchedUpdate {
     pub path: std::path::PathBuf,
 }
 
+/// Where the signature of a kept package is written: `<package>.sig`, as `cargo xtask dist`
+/// writes it beside a release's packages.
+pub fn signature_path(package: &std::path::Path) -> std::path::PathBuf {
+    let mut name = package.as_os_str().to_owned();
+    name.push(".sig");
+    std::path::PathBuf::from(name)
+}
+
+/// Verifies a kept package against its `<package>.sig` and `key`, reading it afresh: what an
+/// installer is about to run is what was signed.
+pub fn verify_kept(package: &std::path::Path, key: &UpdateKey) -> Result<(), UpdateError> {
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|e| UpdateError::Unreadable(format!("{}: {e}", p.display())));
+    let signature = String::from_utf8(read(&signature_path(package))?)
+        .map_err(|_| UpdateError::Unreadable("the signature is not text".to_owned()))?;
+    key.verify(&read(package)?, signature.trim())
+}
+
 /// The file name a package is kept under: the URL's last segment when it is a plain file name
 /// with a known installer extension, else `opentill-VERSION.pkg`.
 pub fn package_file_name(url: &str, version: &str) -> String {
@@ -121,6 +139,8 @@ pub enum UpdateError {
     BadSignature(String),
     #[error("the package does not match its signature (altered, or signed with another key)")]
     Mismatch,
+    #[error("the package cannot be read: {0}")]
+    Unreadable(String),
 }
 
 /// The updater's name for the platform this till runs on: `linux-x86_64`, `windows-x86_64`, …

@@ -160,7 +160,15 @@ async fn a_till_is_offered_its_shops_channel_or_pin_and_only_a_signed_package_in
         ("0.3.0", Some("0.3.0.deb".as_ref()))
     );
     assert_eq!(std::fs::read(&fetched.path)?, v3);
+    // Its signature is kept beside it, and verifies it afresh (what the updater does).
+    till_sync::update::verify_kept(&fetched.path, &signer.key())?;
+    std::fs::write(&fetched.path, &v2)?;
+    assert!(
+        till_sync::update::verify_kept(&fetched.path, &signer.key()).is_err(),
+        "a package swapped after download is refused before it installs"
+    );
     std::fs::remove_file(&fetched.path)?;
+    std::fs::remove_file(till_sync::update::signature_path(&fetched.path))?;
     // A size limit below the package's size refuses it.
     assert!(matches!(
         link.download_update(&offer.platforms[linux], &signer.key(), 1000).await,
@@ -399,6 +407,7 @@ async fn till_update_downloads_only_what_the_tills_key_verifies_and_refuses_othe
     )?;
     assert!(ok, "{out}");
     std::fs::remove_file(&kept)?;
+    std::fs::remove_file(till_sync::update::signature_path(&kept))?;
     let (rc, out) = run("zh-Hans", "246802", &["update", "--install"], Some(&key))?;
     assert_eq!(rc, 6, "{out}");
     assert!(out.contains("更新未安装"), "{out}");
