@@ -2,6 +2,7 @@
 //! up after themselves, file fingerprints for "nothing changed" assertions, and a throwaway
 //! PostgreSQL cluster ([`pg`]) for the tests that need a real back office.
 
+pub mod office;
 pub mod pg;
 
 use chrono::{DateTime, TimeZone, Utc};

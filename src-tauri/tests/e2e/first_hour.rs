@@ -13,215 +13,27 @@
 use crate::flows_support::{amount, content, new_sale, pay};
 use crate::setup::{PinPad, Printer, choose};
 use crate::support::{App, Error, Launch, Size, TestResult, key};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
-use till_testkit::pg::Pg;
+use till_testkit::office::Office;
 
 const PIN: &str = "246810";
-const PORTAL_PIN: &str = "8642097";
 const OWNER: &str = "owner@tea.example";
 const SHOP: &str = "茶居 Tea House";
 const ADDRESS: &str = "香港中環皇后大道中 88 號";
 
-/// Percent-encodes a form value.
-fn enc(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The back office of the first hour: Tea House Ltd, owned by OWNER.
+fn office() -> Result<Office, Error> {
+    Office::start(
+        &crate::support::app_binary().with_file_name("till-host"),
+        "Tea House Ltd",
+        OWNER,
+    )
 }
 
-/// One answer of the portal.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `till-host serve` over a fresh cluster, with a merchant and its owner; killed on drop.
-struct Office {
-    child: Child,
-    port: u16,
-    _pg: Pg,
-    activation: String,
-}
-
-impl Drop for Office {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Office {
-    fn start() -> Result<Office, Error> {
-        let bin = crate::support::app_binary().with_file_name("till-host");
-        if !bin.exists() {
-            return Err(format!(
-                "{} is not built: cargo build -p till-host (cargo xtask test builds it)",
-                bin.display()
-            )
-            .into());
-        }
-        let pg = Pg::start()?;
-        let db = pg.url("postgres");
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let public = format!("http://127.0.0.1:{port}");
-        let made = Command::new(&bin)
-            .args(["create-merchant", "--name", "Tea House Ltd", "--email", OWNER])
-            .env("DATABASE_URL", &db)
-            .env("TILL_HOST_PUBLIC_URL", &public)
-            .stdin(Stdio::null())
-            .output()?;
-        let link = String::from_utf8_lossy(&made.stdout).trim().to_owned();
-        let activation = link
-            .rsplit_once("/activate/")
-            .map(|(_, t)| t.to_owned())
-            .ok_or(format!(
-                "create-merchant said {link:?} {}",
-                String::from_utf8_lossy(&made.stderr)
-            ))?;
-        let child = Command::new(&bin)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &db)
-            .env("TILL_HOST_PUBLIC_URL", &public)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let office = Office {
-            child,
-            port,
-            _pg: pg,
-            activation,
-        };
-        let started = Instant::now();
-        while office.http("GET", "/healthz", None, None).map(|a| a.status).ok() != Some(200) {
-            if started.elapsed() > Duration::from_secs(120) {
-                return Err("till-host did not answer /healthz".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(office)
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// One HTTP/1.1 request (`Connection: close`), as a browser's form post or page load.
-    fn http(&self, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Result<Answer, Error> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
-        s.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let body = form.unwrap_or("");
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        if form.is_some() {
-            req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        }
-        if let Some(c) = cookie {
-            req.push_str(&format!("Cookie: {c}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        s.write_all(req.as_bytes())?;
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw)?;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, rest) = text.split_once("\r\n\r\n").ok_or("no HTTP head")?;
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse().ok())
-            .ok_or("no HTTP status")?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let chunked = headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-        let body = if chunked { dechunk(rest) } else { rest.to_owned() };
-        Ok(Answer { status, headers, body })
-    }
-
-    /// The owner's account activated and signed in: the session cookie.
-    fn owner_session(&self) -> Result<String, Error> {
-        let form = format!("pin={PORTAL_PIN}&pin2={PORTAL_PIN}");
-        let a = self.http("POST", &format!("/activate/{}", self.activation), None, Some(&form))?;
-        assert_eq!(a.status, 303, "the owner's account is activated: {}", a.body);
-        let a = self.http(
-            "POST",
-            "/login",
-            None,
-            Some(&format!("email={}&pin={PORTAL_PIN}", enc(OWNER))),
-        )?;
-        let cookie = a
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .find_map(|(_, v)| v.split(';').next().filter(|c| c.starts_with("otsid=")))
-            .ok_or(format!("the owner's login set no session: {}", a.status))?;
-        Ok(cookie.to_owned())
-    }
-
-    /// The portal's "create shop" and "Set up POS": the activation code it shows.
-    fn activation_code(&self, cookie: &str) -> Result<String, Error> {
-        let form = format!("name={}&address={}", enc(SHOP), enc(ADDRESS));
-        let a = self.http("POST", "/shops", Some(cookie), Some(&form))?;
-        let shop = a
-            .header("location")
-            .and_then(|l| l.strip_prefix("/shops/"))
-            .ok_or(format!("the shop was not made: {} {}", a.status, a.body))?
-            .to_owned();
-        let a = self.http(
-            "POST",
-            &format!("/shops/{shop}/pos"),
-            Some(cookie),
-            Some("name=Counter+1"),
-        )?;
-        assert_eq!(a.status, 201, "Set up POS: {}", a.body);
-        let code = a
-            .body
-            .split("id=\"activation-code\">")
-            .nth(1)
-            .and_then(|r| r.split('<').next())
-            .ok_or("no activation code on the page")?;
-        Ok(code.to_owned())
-    }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+/// The portal's "create shop" and "Set up POS": the activation code it shows.
+fn activation_code(office: &Office, owner: &str) -> Result<String, Error> {
+    office.pos_code(owner, &office.create_shop(owner, SHOP, ADDRESS)?)
 }
 
 /// Painted, not only in the DOM: two animation frames later.
@@ -235,9 +47,9 @@ fn painted(app: &App) -> TestResult {
 
 #[test]
 fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_printer_and_host() -> TestResult {
-    let office = Office::start()?;
+    let office = office()?;
     let owner = office.owner_session()?;
-    let code = office.activation_code(&owner)?;
+    let code = activation_code(&office, &owner)?;
     let pad = PinPad::start_pty()?;
     let printer = Printer::start()?;
     let dir = crate::support::temp_dir("first-hour")?;
@@ -413,7 +225,7 @@ fn a_shop_sets_up_its_till_with_the_back_office_and_its_first_card_sale_reaches_
     app.type_into("[data-testid=settings-host-code]", &code)?;
     app.click("[data-testid=settings-host-enrol]")?;
     app.wait_attribute("[data-testid=settings-host-error]", "data-code", "activation-code-used")?;
-    let again = office.activation_code(&owner)?;
+    let again = activation_code(&office, &owner)?;
     app.set_value("[data-testid=settings-host-code]", &again)?;
     app.click("[data-testid=settings-host-enrol]")?;
     app.wait_attribute("[data-testid=settings-host]", "data-enrolled", "true")?;
