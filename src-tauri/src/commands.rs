@@ -128,6 +128,32 @@ pub async fn host_leave(app: tauri::AppHandle, shell: S<'_>) -> Res<dto::AppInfo
     Ok(info)
 }
 
+/// Issue 14: what the back office offers (status bar, Settings).
+#[tauri::command]
+pub fn update_state(shell: S<'_>) -> crate::shell::UpdateOut {
+    shell.update_state()
+}
+
+/// Settings → Check for updates (Manager).
+#[tauri::command]
+pub async fn update_check(shell: S<'_>) -> Res<crate::shell::UpdateOut> {
+    shell.till().may(till_domain::Action::Settings)?;
+    Ok(shell.check_update().await)
+}
+
+/// The cashier confirmed: the updater takes over and the app closes (it is started again).
+#[tauri::command]
+pub fn update_install(app: tauri::AppHandle, shell: S<'_>) -> Res<()> {
+    shell.install_update(false)?;
+    // A moment for the window to say "Installing the update…" before it closes; the till is
+    // held meanwhile, so nothing can start.
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        app.exit(0);
+    });
+    Ok(())
+}
+
 #[tauri::command]
 pub fn app_info(shell: S<'_>) -> dto::AppInfo {
     shell.info()

@@ -70,6 +70,12 @@ pub fn spawn_status(app: AppHandle) {
             // S2: an idle session, or one from before the daily re-login window, ends on screen
             // (the status below then has no operator, and the UI asks for the PIN).
             shell.till().end_session_if_due();
+            // Issue 14: a ready update installs by itself in that window, nobody logged in;
+            // the updater starts the app again.
+            if shell.nightly_update_due() {
+                app.exit(0);
+                return;
+            }
             // T10: the means other than card settle by themselves at 00:00.
             shell.auto_settle().await;
             if tick.is_multiple_of(TERMINAL_EVERY) && !shell.till().is_busy() {
@@ -83,6 +89,21 @@ pub fn spawn_status(app: AppHandle) {
             }
             tick = tick.wrapping_add(1);
             tokio::time::sleep(STATUS_EVERY).await;
+        }
+    });
+}
+
+/// How often the till asks its back office for an update (and once at start).
+const UPDATE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Issue 14: checks for an update at start and daily; what is offered is downloaded and
+/// verified, and the status bar told.
+pub fn spawn_updates(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let shell = app.state::<Arc<Shell>>().inner().clone();
+            shell.check_update().await;
+            tokio::time::sleep(UPDATE_EVERY).await;
         }
     });
 }

@@ -17,7 +17,8 @@
 //! repository, else the OS data folder), `--lang en|zh-Hant|zh-Hans` (env `TILL_LANG`),
 //! `--fullscreen` (env `OPENTILL_FULLSCREEN=1`), `--customer-display` (env
 //! `OPENTILL_CUSTOMER_DISPLAY=1`: the Slint customer screen in a window, when till.toml's
-//! `[display]` names none).
+//! `[display]` names none), `OPENTILL_RELAUNCH=0` (after installing an update, the updater does
+//! not start the app again: a kiosk session or systemd does).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -139,6 +140,7 @@ pub fn start(app: &tauri::AppHandle, shell: shell::Shell) {
     app.manage(Arc::new(shell));
     events::spawn_status(app.clone());
     events::spawn_sync(app.clone());
+    events::spawn_updates(app.clone());
 }
 
 fn main() -> anyhow::Result<()> {
@@ -213,6 +215,9 @@ fn main() -> anyhow::Result<()> {
             commands::host_state,
             commands::host_enrol,
             commands::host_leave,
+            commands::update_state,
+            commands::update_check,
+            commands::update_install,
             commands::ui_ready,
         ])
         .run(tauri::generate_context!())

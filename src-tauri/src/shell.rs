@@ -18,6 +18,9 @@ use crate::events::{Ui, UiProgress, device_error};
 use crate::setup;
 
 mod devices;
+mod update;
+
+pub use update::UpdateOut;
 
 pub struct Shell {
     till: RwLock<Arc<Till>>,
@@ -35,6 +38,8 @@ pub struct Shell {
     uploader: Mutex<Option<tokio::sync::watch::Sender<bool>>>,
     /// The keyboard wedge being tested in Settings, which gets the screen's keys meanwhile.
     test_wedge: Mutex<Option<till_scanner::KeySender>>,
+    /// Issue 14: what the back office offers, and the verified package ready to install.
+    updates: update::Updates,
 }
 
 impl std::fmt::Debug for Shell {
@@ -90,6 +95,7 @@ impl Shell {
             sync: Mutex::new(None),
             uploader: Mutex::new(None),
             test_wedge: Mutex::new(None),
+            updates: update::Updates::new(dir),
         })
     }
 

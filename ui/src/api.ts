@@ -165,6 +165,15 @@ export type DeviceIn =
     }
   | { device: "scanner"; scanner: ScannerSection }
   | { device: "display"; display: DisplaySection };
+export type UpdateOut = {
+  current: string;
+  state: "none" | "checking" | "ready" | "refused" | "no-key" | "unreachable" | "installing";
+  version: string | null;
+  notes: string;
+  reason: string | null;
+  reason_id: string | null;
+  last: { installed: boolean; reason_id: string | null; reason: string | null } | null;
+};
 export type HostOut = { enrolled: boolean; url: string; backlog: number; error: string | null; synced: boolean };
 export type PinChange = { operator: string; old_pin: string; new_pin: string };
 
@@ -231,6 +240,9 @@ export const api = {
   hostState: () => call<HostOut>("host_state"),
   hostEnrol: (url: string, code: string) => call<EnrolOut>("host_enrol", { url, code }),
   hostLeave: () => call<AppInfo>("host_leave"),
+  updateState: () => call<UpdateOut>("update_state"),
+  updateCheck: () => call<UpdateOut>("update_check"),
+  updateInstall: () => call<void>("update_install"),
   uiReady: (screen: string) => call<void>("ui_ready", { screen }),
 };
 

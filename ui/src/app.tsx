@@ -10,6 +10,7 @@ import { MerchantQr, QrScan, ResultScreen, Working } from "./screens/flow";
 import { Detail, History } from "./screens/history";
 import { BalanceScreen, Settlement } from "./screens/settlement";
 import { Settings } from "./screens/settings";
+import { UpdateBar } from "./update";
 
 const LANG_NAMES: Record<Lang, string> = { en: "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文" };
 
@@ -199,6 +200,7 @@ export function App({ initial }: { initial: AppInfo }) {
         <main class="main">
           <Current screen={screen} />
         </main>
+        <UpdateBar busy={busy} />
         <StatusBar status={status} lang={lang} session={session} />
       </div>
     </CtxContext.Provider>

@@ -105,7 +105,7 @@ pub async fn run(
             out.message("update-installed", &[("version", fetched.version.clone())], &data);
             Ok(0)
         }
-        Err(reason) => refused(out, reason),
+        Err(reason) => refused(out, reason.to_string()),
     }
 }
 

@@ -90,7 +90,7 @@ fn refusal_kind(e: &UpdateError) -> &'static str {
         UpdateError::NoPackage(_) => "platform",
         UpdateError::BadVersion(_) => "version",
         UpdateError::NoKey | UpdateError::BadKey(_) => "key",
-        UpdateError::Unreadable(_) => "download",
+        UpdateError::Unreadable(_) => "package",
     }
 }
 
@@ -108,20 +108,38 @@ pub fn is_root() -> bool {
     }
 }
 
+/// Why a kept package was not installed: `kind` for a message in the operator's language
+/// (`signature`, `key`, `package`: not an installer this system runs, `installer`: it ran and
+/// failed), `detail` for the technician.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotInstalled {
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for NotInstalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
 /// Runs the system's installer on a kept package, after verifying it again, and waits for it.
-pub fn install(package: &Path) -> Result<(), String> {
-    let key = UpdateKey::for_this_build().map_err(|e| e.to_string())?;
-    update::verify_kept(package, &key).map_err(|e| e.to_string())?;
+pub fn install(package: &Path) -> Result<(), NotInstalled> {
+    let not = |kind, detail: String| NotInstalled { kind, detail };
+    let key = UpdateKey::for_this_build().map_err(|e| not("key", e.to_string()))?;
+    update::verify_kept(package, &key).map_err(|e| not(refusal_kind(&e), e.to_string()))?;
+    let name = package.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let argv = update::install_command(package, is_root())
-        .ok_or_else(|| format!("{}: not an installer this till knows", package.display()))?;
+        .ok_or_else(|| not("package", format!("{name}: not an installer this till knows")))?;
+    let program = argv[0].to_string_lossy().into_owned();
     let status = Command::new(&argv[0])
         .args(&argv[1..])
         .status()
-        .map_err(|e| format!("{}: {e}", argv[0].to_string_lossy()))?;
+        .map_err(|e| not("installer", format!("{program}: {e}")))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{} {status}", argv[0].to_string_lossy()))
+        Err(not("installer", format!("{program} {status}")))
     }
 }
 
@@ -131,7 +149,9 @@ pub struct Outcome {
     /// The package's file name.
     pub package: String,
     pub installed: bool,
-    /// Why not, when not installed.
+    /// Why not, when not installed: a [`NotInstalled`] kind, and its detail.
+    #[serde(default)]
+    pub kind: Option<String>,
     pub reason: Option<String>,
 }
 
@@ -242,7 +262,8 @@ pub fn apply(data_dir: &Path, package: &Path, relaunch: Option<&Relaunch>) -> Ou
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         installed: result.is_ok(),
-        reason: result.err(),
+        kind: result.as_ref().err().map(|e| e.kind.to_owned()),
+        reason: result.err().map(|e| e.detail),
     };
     if let Ok(text) = serde_json::to_string(&outcome) {
         let _ = std::fs::create_dir_all(updates_dir(data_dir));

@@ -10,7 +10,7 @@
 //! receipt prints at the new one without a restart; the journal records who changed what. At
 //! last the till leaves the back office and enrols again in Settings (the used code refused).
 
-use crate::flows_support::{amount, content, new_sale, pay};
+use crate::flows_support::{amount, content, new_sale, painted, pay};
 use crate::setup::{PinPad, Printer, choose};
 use crate::support::{App, Error, Launch, Size, TestResult, key};
 use std::net::TcpListener;
@@ -34,15 +34,6 @@ fn office() -> Result<Office, Error> {
 /// The portal's "create shop" and "Set up POS": the activation code it shows.
 fn activation_code(office: &Office, owner: &str) -> Result<String, Error> {
     office.pos_code(owner, &office.create_shop(owner, SHOP, ADDRESS)?)
-}
-
-/// Painted, not only in the DOM: two animation frames later.
-fn painted(app: &App) -> TestResult {
-    app.execute_async(
-        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-        vec![],
-    )?;
-    Ok(())
 }
 
 #[test]

@@ -152,3 +152,12 @@ pub fn wait_step(app: &App, step: &str) -> TestResult {
         Ok((seen == serde_json::json!(true)).then_some(()))
     })
 }
+
+/// Painted, not only in the DOM: two animation frames later.
+pub fn painted(app: &App) -> TestResult {
+    app.execute_async(
+        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        vec![],
+    )?;
+    Ok(())
+}

@@ -14,3 +14,4 @@ mod setup;
 mod smoke;
 mod start;
 mod support;
+mod updates;

@@ -12,6 +12,7 @@ import { useCtx, useT } from "../ctx";
 import { Devices } from "./settings-devices";
 import { LANGS } from "../i18n";
 import { Btn, ErrorBox } from "../ui";
+import { UpdatesCard } from "../update";
 
 const LANG_NAMES: Record<string, string> = { en: "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文" };
 
@@ -35,6 +36,7 @@ export function Settings() {
         <Copies />
         <Devices />
         {manager && <BackOffice />}
+        {manager && <UpdatesCard />}
         <div class="card about" data-testid="settings-about">
           <h2>{t("app-about")}</h2>
           <p class="small">
