@@ -98,9 +98,7 @@ fn refusal_kind(e: &UpdateError) -> &'static str {
 pub fn is_root() -> bool {
     #[cfg(unix)]
     {
-        std::fs::metadata("/proc/self")
-            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-            .unwrap_or(false)
+        rustix::process::geteuid().is_root()
     }
     #[cfg(not(unix))]
     {

@@ -241,3 +241,37 @@ fn dechunk(mut rest: &str) -> String {
     }
     out
 }
+
+/// Serves `files` (name, bytes) over HTTP/1.1 at the returned base URL (`http://127.0.0.1:port`,
+/// each file at `/name`) for as long as the test process runs: where a release's packages live
+/// (the host only lists their addresses).
+pub fn serve_files(files: Vec<(String, Vec<u8>)>) -> Result<String, Error> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("/");
+            let found = files.iter().find(|(name, _)| path == format!("/{name}"));
+            let _ = match found {
+                Some((_, bytes)) => s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            bytes.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|()| s.write_all(bytes)),
+                None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            };
+        }
+    });
+    Ok(base)
+}

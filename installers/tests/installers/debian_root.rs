@@ -1,14 +1,18 @@
 //! The .deb as a shop installs it: into a clean Debian 12 root (made once by `cargo xtask test`
 //! with debootstrap, `OPENTILL_DEBIAN_ROOT`; copied afresh for the test), from the signed apt
 //! repository, by apt inside the root, which verifies the signature and resolves the
-//! dependencies from Debian. The installed `till` keeps a journal across an upgrade from version
-//! N to N+1, and removing the package leaves the data.
+//! dependencies from Debian. The installed `till`, enrolled in a real back office, finds N+1 for
+//! its shop, refuses a package altered after signing and anything while the app holds the
+//! journal, and installs the good one through its updater; apt then upgrades it to N+2 from the
+//! repository. The journal and its hash chain come through both, and removing the package
+//! leaves the data.
 
 use crate::support::*;
 use opentill_installers::linux::{self, Compression};
 use opentill_installers::{VERSION, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use till_testkit::office::{Office, serve_files};
 
 /// A throwaway copy of the clean root, removed on drop (after its /proc is unmounted; if that
 /// fails the copy is left on disk rather than removed through a mount).
@@ -47,6 +51,11 @@ impl Root {
 
     /// `args` run inside the root as root, with a plain environment.
     fn run(&self, args: &[&str]) -> Result<Output, String> {
+        self.run_env(&[], args)
+    }
+
+    /// `args` run inside the root as root, with a plain environment and `env` (`KEY=VALUE`).
+    fn run_env(&self, env: &[&str], args: &[&str]) -> Result<Output, String> {
         Command::new("chroot")
             .arg(&self.path)
             .args([
@@ -56,6 +65,7 @@ impl Root {
                 "DEBIAN_FRONTEND=noninteractive",
                 "HOME=/root",
             ])
+            .args(env)
             .args(args)
             .output()
             .map_err(|e| e.to_string())
@@ -260,6 +270,195 @@ fn publish(root: &Root, debs: &[PathBuf], key: &ThrowawayGpg) -> Result<(), Stri
     .map(|_| ())
 }
 
+/// The installed version's next patch release, as the back office publishes it.
+fn next_release() -> String {
+    let mut parts: Vec<u64> = VERSION
+        .split(['.', '-', '+'])
+        .take(3)
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    parts.resize(3, 0);
+    format!("{}.{}.{}", parts[0], parts[1], parts[2] + 1)
+}
+
+/// `till ARGS` in the root, with the update key this till was built to trust: its exit code
+/// and what it said.
+fn till_with_key(root: &Root, key: &str, args: &[&str]) -> Result<(i32, String), String> {
+    let env = format!("OPENTILL_UPDATE_PUBKEY={key}");
+    let mut all = vec![
+        "till",
+        "--data-dir",
+        "/srv/till-data",
+        "--lang",
+        "en",
+        "--operator",
+        "1",
+        "--pin",
+        PIN,
+    ];
+    all.extend(args);
+    let out = root.run_env(&[&env], &all)?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status.code().unwrap_or(-1), said))
+}
+
+fn installed_version(root: &Root) -> Result<String, String> {
+    root.ok(&["dpkg-query", "-W", "-f=${Version}", "opentill"])
+}
+
+/// Issue 14 end to end: the installed till (version N) enrolled in a real till-host finds N+1
+/// for its shop. A package altered after signing is refused and N runs on; while the app holds
+/// the journal nothing installs; then the good package is downloaded, verified, and installed
+/// by the updater the app leaves behind (`till update --apply`), which restarts the app.
+fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Result<(), String> {
+    use base64::Engine;
+    let err = |e: till_testkit::pg::Error| e.to_string();
+    let bin = linux_bin().ok_or("no OPENTILL_DIST_BIN")?;
+    let office = Office::start(&bin.join("till-host"), "Dim Sum Ltd", "owner@dimsum.example").map_err(err)?;
+    let owner = office.owner_session().map_err(err)?;
+    let shop = office
+        .create_shop(&owner, "點心 Dim Sum", "香港旺角彌敦道 600 號")
+        .map_err(err)?;
+    let code = office.pos_code(&owner, &shop).map_err(err)?;
+    let enrolled = root.till(&["enrol", "--host", &office.url(), "--code", &code])?;
+    assert!(enrolled.contains("Dim Sum"), "{enrolled}");
+
+    // The release key (a throwaway pair): N+1's .deb signed with it, and a copy altered after.
+    let keys = minisign::KeyPair::generate_unencrypted_keypair().map_err(|e| e.to_string())?;
+    let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+    let public = b64(keys.pk.to_box().map_err(|e| e.to_string())?.into_string());
+    let package = std::fs::read(deb_next).map_err(|e| e.to_string())?;
+    let name = deb_next
+        .file_name()
+        .ok_or("the package has no name")?
+        .to_string_lossy()
+        .into_owned();
+    let mut altered = package.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    let signature = minisign::sign(None, &keys.sk, std::io::Cursor::new(&package), Some(&name), None)
+        .map_err(|e| e.to_string())?
+        .into_string();
+    let sig_file = root.path.join("../next.sig");
+    std::fs::write(&sig_file, b64(signature)).map_err(|e| e.to_string())?;
+    let sig_file = sig_file.display().to_string();
+    let base = serve_files(vec![(name.clone(), package), (format!("altered-{name}"), altered)]).map_err(err)?;
+    let release = next_release();
+    let platform = till_sync::update::platform();
+    for (channel, file) in [("stable", name.clone()), ("tampered", format!("altered-{name}"))] {
+        let out = office
+            .till_host(&[
+                "publish-release",
+                "--channel",
+                channel,
+                "--version",
+                &release,
+                "--notes",
+                "Faster receipts",
+                "--package",
+                &format!("{platform}={base}/{file}={sig_file}"),
+            ])
+            .map_err(err)?;
+        assert!(
+            out.status.success(),
+            "publish: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let follow = |channel: &str| -> Result<(), String> {
+        // The fresh cluster's one merchant.
+        let out = office
+            .till_host(&["shop-updates", "--merchant", "1", "--shop", &shop, "--channel", channel])
+            .map_err(err)?;
+        assert!(
+            out.status.success(),
+            "shop-updates: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    };
+    follow("tampered")?;
+
+    // Found, then refused: the package does not match its signature. N runs on, nothing kept.
+    let (rc, said) = till_with_key(root, &public, &["update"])?;
+    assert_eq!(rc, 0, "{said}");
+    assert!(said.contains(&format!("Update available: {release}")), "{said}");
+    let (rc, said) = till_with_key(root, &public, &["update", "--install"])?;
+    assert_eq!(rc, 6, "{said}");
+    assert!(said.contains("does not match its signature"), "{said}");
+    assert_eq!(installed_version(root)?, VERSION);
+    let kept = root.path.join("srv/till-data/updates");
+    assert!(
+        std::fs::read_dir(&kept).map_or(0, |d| d.count()) == 0,
+        "nothing of the altered package is kept"
+    );
+
+    // The good package, while the app holds the journal (as while it sells): not installed.
+    follow("stable")?;
+    let env = format!("OPENTILL_UPDATE_PUBKEY={public}");
+    let held = root.run_env(
+        &[&env],
+        &[
+            "flock",
+            "/srv/till-data/journal.sqlite.lock",
+            "till",
+            "--data-dir",
+            "/srv/till-data",
+            "--lang",
+            "en",
+            "--operator",
+            "1",
+            "--pin",
+            PIN,
+            "update",
+            "--install",
+        ],
+    )?;
+    assert_eq!(held.status.code(), Some(7), "installed beside a running app");
+    assert!(
+        String::from_utf8_lossy(&held.stderr).contains("already using this till's data"),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
+    assert_eq!(installed_version(root)?, VERSION);
+
+    // Downloaded and verified, then installed by the updater as the app runs it (its standard
+    // input at end: the app has exited), which starts the app again.
+    let (rc, said) = till_with_key(root, &public, &["update", "--download-only"])?;
+    assert_eq!(rc, 0, "{said}");
+    let in_root = format!("/srv/till-data/updates/{name}");
+    assert!(kept.join(&name).exists(), "{said}");
+    let (rc, said) = till_with_key(
+        root,
+        &public,
+        &[
+            "update",
+            "--apply",
+            &in_root,
+            "--relaunch",
+            "/bin/sh",
+            "--relaunch-arg=-c",
+            "--relaunch-arg=till --version > /srv/relaunched",
+        ],
+    )?;
+    assert_eq!(rc, 0, "{said}");
+    assert_eq!(installed_version(root)?, next, "N+1 installed by apt");
+    let outcome = std::fs::read_to_string(kept.join("outcome.json")).map_err(|e| e.to_string())?;
+    assert!(outcome.contains("\"installed\":true"), "{outcome}");
+    assert!(!kept.join(&name).exists(), "an installed package is not kept");
+    let relaunched = wait_for("the relaunched program", std::time::Duration::from_secs(60), || {
+        std::fs::read_to_string(root.path.join("srv/relaunched"))
+            .ok()
+            .filter(|t| t.contains(VERSION))
+    })?;
+    assert!(relaunched.contains("till"), "{relaunched}");
+    Ok(())
+}
+
 #[test]
 fn apt_installs_into_a_clean_debian_root_upgrades_keeping_the_journal_and_removes_leaving_data() -> TestResult {
     let (Some(bin), Some(base)) = (linux_bin(), debian_root()) else {
@@ -272,6 +471,8 @@ fn apt_installs_into_a_clean_debian_root_upgrades_keeping_the_journal_and_remove
     let next = format!("{VERSION}+next1");
     let deb_n = linux::deb(&stage, &work.path().join("n"), Compression::Fast)?;
     let deb_next = linux::deb_version(&stage, &work.path().join("next"), &next, Compression::Fast)?;
+    let next2 = format!("{VERSION}+next2");
+    let deb_next2 = linux::deb_version(&stage, &work.path().join("next2"), &next2, Compression::Fast)?;
 
     let mut root = Root::copy_of(&base)?;
     assert!(
@@ -320,12 +521,19 @@ fn apt_installs_into_a_clean_debian_root_upgrades_keeping_the_journal_and_remove
     let before = root.till(&["journal", "verify"])?;
     assert!(before.contains("hash chain intact"), "{before}");
 
-    // N+1 published; apt upgrades; the journal is the same and still verifies.
-    publish(&root, &[deb_n.clone(), deb_next], &key)?;
+    // N+1 from the shop's back office, through the till's own updater.
+    updated_from_the_back_office(&root, &deb_next, &next)?;
+
+    // N+2 published in the apt repository; apt upgrades; the journal is the same and still
+    // verifies.
+    publish(&root, &[deb_n.clone(), deb_next, deb_next2], &key)?;
     let upgraded = root.ok(&["apt-get", "-q", "-y", "--no-install-recommends", "install", "opentill"])?;
-    assert!(upgraded.contains(&format!("Unpacking opentill ({next})")), "{upgraded}");
+    assert!(
+        upgraded.contains(&format!("Unpacking opentill ({next2})")),
+        "{upgraded}"
+    );
     let policy = root.ok(&["apt-cache", "policy", "opentill"])?;
-    assert!(policy.contains(&format!("Installed: {next}")), "{policy}");
+    assert!(policy.contains(&format!("Installed: {next2}")), "{policy}");
     let after = root.till(&["journal", "verify"])?;
     assert!(after.contains("hash chain intact"), "{after}");
     let history = root.till(&["--json", "history"])?;

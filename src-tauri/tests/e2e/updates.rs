@@ -12,11 +12,9 @@
 use crate::flows_support::*;
 use crate::support::*;
 use base64::Engine;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use till_testkit::office::Office;
+use till_testkit::office::{Office, serve_files};
 
 const OWNER: &str = "owner@noodles.example";
 
@@ -30,38 +28,6 @@ fn next_version() -> String {
         .collect();
     parts.resize(3, 0);
     format!("{}.{}.{}", parts[0], parts[1], parts[2] + 1)
-}
-
-/// Serves `files` (name, bytes) over HTTP at the returned base URL, for as long as the test runs.
-fn package_server(files: Vec<(&'static str, Vec<u8>)>) -> Result<String, Error> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let base = format!("http://{}", listener.local_addr()?);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head);
-            let path = head.split_whitespace().nth(1).unwrap_or("/");
-            let found = files.iter().find(|(name, _)| path == format!("/{name}"));
-            let _ = match found {
-                Some((_, bytes)) => s
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            bytes.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .and_then(|()| s.write_all(bytes)),
-                None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-            };
-        }
-    });
-    Ok(base)
 }
 
 /// `till-host` said yes, or the test stops with what it said.
@@ -113,7 +79,10 @@ fn the_app_refuses_an_altered_update_then_installs_the_good_one_through_the_upda
     let sig_file = work.join("next.pkg.sig");
     std::fs::write(&sig_file, b64(signature))?;
     let sig_file = sig_file.display().to_string();
-    let pkg = package_server(vec![("next.pkg", package.clone()), ("altered.pkg", altered)])?;
+    let pkg = serve_files(vec![
+        ("next.pkg".into(), package.clone()),
+        ("altered.pkg".into(), altered),
+    ])?;
     let next = next_version();
     let platform = format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH);
     for (channel, file) in [("stable", "next.pkg"), ("tampered", "altered.pkg")] {
