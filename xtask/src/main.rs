@@ -6,6 +6,7 @@
 use std::process::{Command, ExitCode};
 
 mod dist;
+mod sizes;
 mod windows;
 
 /// Debian packages the workspace needs to build and test today: a C compiler for SQLite
@@ -466,7 +467,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     cargo(
         &["bench", "-p", "opentill-app", "--bench", "app", "--profile", "dev"],
         &[],
-    )
+    )?;
+    // The release packages' sizes against the 15 MB goal, and what is in them.
+    sizes::bench()
 }
 
 /// `cargo xtask host [--stop] [till-host serve flags]`: a local PostgreSQL of its own (Debian's
