@@ -85,8 +85,8 @@ impl Root {
         }
     }
 
-    /// `till` inside the root on the data folder /srv/till-data.
-    fn till(&self, args: &[&str]) -> Result<String, String> {
+    /// `till ARGS` on the data folder /srv/till-data, in English, operator 1 logged in.
+    fn till_line<'a>(args: &[&'a str]) -> Vec<&'a str> {
         let mut all = vec![
             "till",
             "--data-dir",
@@ -99,7 +99,12 @@ impl Root {
             PIN,
         ];
         all.extend(args);
-        self.ok(&all)
+        all
+    }
+
+    /// `till` inside the root on the data folder /srv/till-data.
+    fn till(&self, args: &[&str]) -> Result<String, String> {
+        self.ok(&Self::till_line(args))
     }
 }
 
@@ -285,19 +290,7 @@ fn next_release() -> String {
 /// and what it said.
 fn till_with_key(root: &Root, key: &str, args: &[&str]) -> Result<(i32, String), String> {
     let env = format!("OPENTILL_UPDATE_PUBKEY={key}");
-    let mut all = vec![
-        "till",
-        "--data-dir",
-        "/srv/till-data",
-        "--lang",
-        "en",
-        "--operator",
-        "1",
-        "--pin",
-        PIN,
-    ];
-    all.extend(args);
-    let out = root.run_env(&[&env], &all)?;
+    let out = root.run_env(&[&env], &Root::till_line(args))?;
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -403,20 +396,10 @@ fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Res
     let held = root.run_env(
         &[&env],
         &[
-            "flock",
-            "/srv/till-data/journal.sqlite.lock",
-            "till",
-            "--data-dir",
-            "/srv/till-data",
-            "--lang",
-            "en",
-            "--operator",
-            "1",
-            "--pin",
-            PIN,
-            "update",
-            "--install",
-        ],
+            &["flock", "/srv/till-data/journal.sqlite.lock"][..],
+            &Root::till_line(&["update", "--install"]),
+        ]
+        .concat(),
     )?;
     assert_eq!(held.status.code(), Some(7), "installed beside a running app");
     assert!(

@@ -3,60 +3,10 @@
 //! device, same journal, same operator.
 
 use crate::support::*;
-use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 use till::{SaleInput, Sims, Till, TillOptions};
-use till_domain::ports::*;
-use till_domain::{Money, PaymentMeans, TraceNo};
-
-/// A PIN pad whose customer is held at the card prompt until the test lets them go on.
-struct Held {
-    inner: Arc<dyn PaymentTerminal>,
-    at_prompt: tokio::sync::Notify,
-    go: tokio::sync::Semaphore,
-    asked: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait]
-impl PaymentTerminal for Held {
-    async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.at_prompt.notify_one();
-        let _go = self
-            .go
-            .acquire()
-            .await
-            .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
-        self.inner.authorize(req, progress).await
-    }
-    async fn void(
-        &self,
-        req: &CardRequest,
-        original: &VoidTarget,
-        progress: &dyn ProgressSink,
-    ) -> Result<Outcome, DeviceError> {
-        self.inner.void(req, original, progress).await
-    }
-    async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        self.inner.refund(req, progress).await
-    }
-    async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
-        self.inner.reverse(trace, amount).await
-    }
-    async fn last_result(&self) -> Result<Option<LastResult>, DeviceError> {
-        self.inner.last_result().await
-    }
-    async fn end_of_day(&self) -> Result<till_domain::TerminalTotals, DeviceError> {
-        self.inner.end_of_day().await
-    }
-    async fn abort(&self) -> Result<(), DeviceError> {
-        self.inner.abort().await
-    }
-    async fn status(&self) -> Result<DeviceStatus, DeviceError> {
-        self.inner.status().await
-    }
-}
+use till_domain::PaymentMeans;
 
 #[tokio::test(flavor = "current_thread")]
 async fn t13_a_device_change_waits_for_the_sale_in_flight_then_the_till_uses_the_new_device() -> TestResult {
@@ -64,12 +14,7 @@ async fn t13_a_device_change_waits_for_the_sale_in_flight_then_the_till_uses_the
     let clock = Arc::new(till::ManualClock::new(till_testkit::t0()));
     let config = config();
     let sims = Sims::open(None, clock.clone(), config.currency, 48)?;
-    let held = Arc::new(Held {
-        inner: sims.terminal.clone(),
-        at_prompt: tokio::sync::Notify::new(),
-        go: tokio::sync::Semaphore::new(0),
-        asked: std::sync::atomic::AtomicUsize::new(0),
-    });
+    let held = Pad::holding(sims.terminal.clone());
     let mut devices = sims.devices();
     devices.terminal = held.clone();
     let mut opts = TillOptions::new(config);

@@ -1,5 +1,9 @@
+use async_trait::async_trait;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use till::{Credentials, ManualClock, SaleInput, Sims, Till, TillOptions, TxnResult};
+use till_domain::TraceNo;
+use till_domain::ports::*;
 use till_domain::{Currency, Money, PaymentMeans, TillConfig};
 use till_journal::{AuthStore, Journal};
 
@@ -78,5 +82,88 @@ impl Rig {
                 code,
             })
             .await
+    }
+}
+
+/// A PIN pad whose customer the test holds at the card prompt (`hold`: until the test adds a
+/// permit to `go`), or that stops answering (`down`: every request times out). `asked` counts
+/// authorizations.
+pub struct Pad {
+    inner: Arc<dyn PaymentTerminal>,
+    pub at_prompt: tokio::sync::Notify,
+    pub go: tokio::sync::Semaphore,
+    pub hold: AtomicBool,
+    pub down: AtomicBool,
+    pub asked: AtomicUsize,
+}
+
+impl Pad {
+    /// `inner` behind a pad that holds each customer at the prompt.
+    pub fn holding(inner: Arc<dyn PaymentTerminal>) -> Arc<Pad> {
+        Arc::new(Pad {
+            inner,
+            at_prompt: tokio::sync::Notify::new(),
+            go: tokio::sync::Semaphore::new(0),
+            hold: AtomicBool::new(true),
+            down: AtomicBool::new(false),
+            asked: AtomicUsize::new(0),
+        })
+    }
+
+    fn check(&self) -> Result<(), DeviceError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(DeviceError::Timeout)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentTerminal for Pad {
+    async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.hold.load(Ordering::SeqCst) {
+            self.at_prompt.notify_one();
+            let _go = self
+                .go
+                .acquire()
+                .await
+                .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
+        }
+        self.check()?;
+        self.inner.authorize(req, progress).await
+    }
+    async fn void(
+        &self,
+        req: &CardRequest,
+        original: &VoidTarget,
+        progress: &dyn ProgressSink,
+    ) -> Result<Outcome, DeviceError> {
+        self.check()?;
+        self.inner.void(req, original, progress).await
+    }
+    async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
+        self.check()?;
+        self.inner.refund(req, progress).await
+    }
+    async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
+        self.check()?;
+        self.inner.reverse(trace, amount).await
+    }
+    async fn last_result(&self) -> Result<Option<LastResult>, DeviceError> {
+        self.check()?;
+        self.inner.last_result().await
+    }
+    async fn end_of_day(&self) -> Result<till_domain::TerminalTotals, DeviceError> {
+        self.check()?;
+        self.inner.end_of_day().await
+    }
+    async fn abort(&self) -> Result<(), DeviceError> {
+        self.inner.abort().await
+    }
+    async fn status(&self) -> Result<DeviceStatus, DeviceError> {
+        self.check()?;
+        self.inner.status().await
     }
 }

@@ -3,80 +3,11 @@
 //! holds the moment for the installer, no new flow starts.
 
 use crate::support::*;
-use async_trait::async_trait;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use till::{SaleInput, Sims, Till, TillError, TillOptions};
-use till_domain::ports::*;
-use till_domain::{Money, PaymentMeans, TraceNo};
-
-/// A PIN pad that can hold the customer at the card prompt, or stop answering (`down`).
-struct Pad {
-    inner: Arc<dyn PaymentTerminal>,
-    at_prompt: tokio::sync::Notify,
-    go: tokio::sync::Semaphore,
-    hold: AtomicBool,
-    down: AtomicBool,
-}
-
-impl Pad {
-    fn check(&self) -> Result<(), DeviceError> {
-        if self.down.load(Ordering::SeqCst) {
-            Err(DeviceError::Timeout)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-#[async_trait]
-impl PaymentTerminal for Pad {
-    async fn authorize(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        if self.hold.load(Ordering::SeqCst) {
-            self.at_prompt.notify_one();
-            let _go = self
-                .go
-                .acquire()
-                .await
-                .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
-        }
-        self.check()?;
-        self.inner.authorize(req, progress).await
-    }
-    async fn void(
-        &self,
-        req: &CardRequest,
-        original: &VoidTarget,
-        progress: &dyn ProgressSink,
-    ) -> Result<Outcome, DeviceError> {
-        self.check()?;
-        self.inner.void(req, original, progress).await
-    }
-    async fn refund(&self, req: &CardRequest, progress: &dyn ProgressSink) -> Result<Outcome, DeviceError> {
-        self.check()?;
-        self.inner.refund(req, progress).await
-    }
-    async fn reverse(&self, trace: TraceNo, amount: Money) -> Result<bool, DeviceError> {
-        self.check()?;
-        self.inner.reverse(trace, amount).await
-    }
-    async fn last_result(&self) -> Result<Option<LastResult>, DeviceError> {
-        self.check()?;
-        self.inner.last_result().await
-    }
-    async fn end_of_day(&self) -> Result<till_domain::TerminalTotals, DeviceError> {
-        self.check()?;
-        self.inner.end_of_day().await
-    }
-    async fn abort(&self) -> Result<(), DeviceError> {
-        self.inner.abort().await
-    }
-    async fn status(&self) -> Result<DeviceStatus, DeviceError> {
-        self.check()?;
-        self.inner.status().await
-    }
-}
+use till_domain::PaymentMeans;
 
 fn card(minor: i64) -> SaleInput {
     SaleInput {
@@ -101,13 +32,7 @@ async fn an_update_waits_for_a_sale_in_flight_an_unresolved_transaction_and_a_se
     let clock = Arc::new(till::ManualClock::new(till_testkit::t0()));
     let config = config();
     let sims = Sims::open(None, clock.clone(), config.currency, 48)?;
-    let pad = Arc::new(Pad {
-        inner: sims.terminal.clone(),
-        at_prompt: tokio::sync::Notify::new(),
-        go: tokio::sync::Semaphore::new(0),
-        hold: AtomicBool::new(true),
-        down: AtomicBool::new(false),
-    });
+    let pad = Pad::holding(sims.terminal.clone());
     let mut devices = sims.devices();
     devices.terminal = pad.clone();
     let mut opts = TillOptions::new(config);
