@@ -73,7 +73,7 @@ fn contents(package: &Path) -> Result<Vec<(String, u64)>, String> {
             })
             .collect()
     };
-    files.sort_by(|a, b| b.1.cmp(&a.1));
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
     Ok(files)
 }
 
