@@ -62,11 +62,7 @@ async fn main() -> Result<(), Error> {
     db::migrate(&pool).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let state = AppState {
-        pool,
-        public_url: url.clone(),
-        utc_offset_minutes: 480,
-    };
+    let state = AppState::load(pool, url.clone(), 480).await?;
     tokio::spawn(axum::serve(listener, till_host::router(state.clone())).into_future());
     let merchant: i64 = sqlx_core::row::Row::try_get(
         &sqlx_core::query::query("INSERT INTO merchants (name, app_id) VALUES ('Bench', 'b') RETURNING id")

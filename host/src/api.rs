@@ -45,6 +45,9 @@ fn body<T: DeserializeOwned>(
     version: impl Fn(&T) -> u32,
 ) -> Result<T, HostError> {
     let bytes = bytes.map_err(|e| HostError::TooLarge(e.body_text()))?;
+    if crate::ingest::json_has_control(&String::from_utf8_lossy(&bytes)) {
+        return Err(HostError::Malformed("a control character in a string".into()));
+    }
     let value: T = serde_json::from_slice(&bytes).map_err(|e| HostError::Malformed(e.to_string()))?;
     match version(&value) {
         WIRE_VERSION => Ok(value),
@@ -218,6 +221,12 @@ pub async fn update(
     use axum::response::IntoResponse;
     let device = device(&state, &headers).await?;
     let Query(params) = params.map_err(|e| HostError::Malformed(e.body_text()))?;
+    if [&params.platform, &params.current]
+        .iter()
+        .any(|p| p.chars().any(char::is_control))
+    {
+        return Err(HostError::Malformed("a control character in a parameter".into()).into());
+    }
     crate::updates::record_check(&state.pool, device.id, &params.platform, &params.current).await?;
     match crate::updates::offer(&state.pool, device.shop_id, &params.platform, &params.current).await? {
         Some(manifest) => Ok(Json(manifest).into_response()),

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device_versions",
         include_str!("../migrations/0003_device_versions.sql"),
     ),
+    (4, "hardening", include_str!("../migrations/0004_hardening.sql")),
 ];
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
@@ -52,6 +53,23 @@ pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// The database's secret `name`, made (random) the first time it is asked for: every host over
+/// the same database derives the same values from it.
+pub async fn server_secret(pool: &PgPool, name: &str) -> Result<String> {
+    use sqlx_core::query::query;
+    use sqlx_core::row::Row;
+    query("INSERT INTO host_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(new_secret())
+        .execute(pool)
+        .await?;
+    Ok(query("SELECT secret FROM host_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?)
 }
 
 /// How a secret is stored: a random 32-byte secret needs no slow hash, SHA-256 is enough.

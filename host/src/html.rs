@@ -77,7 +77,41 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// Puts the hidden CSRF field into every `<form method="post">` of a page: the one place forms
+/// get it (the portal's guard calls this on every HTML page it answers).
+pub fn with_csrf(html: &str, token: &str) -> String {
+    let input = format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        crate::portal::guard::CSRF_FIELD,
+        esc(token)
+    );
+    let mut out = String::with_capacity(html.len() + 128);
+    let mut rest = html;
+    while let Some(i) = rest.find("<form") {
+        let Some(j) = rest[i..].find('>') else { break };
+        let end = i + j + 1;
+        out.push_str(&rest[..end]);
+        if rest[i..end].to_ascii_lowercase().contains("method=\"post\"") {
+            out.push_str(&input);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `p` when it is a path on this site that no browser reads as another host (`//host`,
+/// `/\\host`, a scheme, control characters a browser would drop).
+pub fn same_site_path(p: &str) -> Option<&str> {
+    let ok =
+        p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.bytes().any(|b| b < 0x20 || b == 0x7f);
+    ok.then_some(p)
+}
+
+/// A 303 to a path on this site; anything else (built from input that names another site)
+/// goes to the home page instead.
 pub fn redirect(to: &str) -> Response {
+    let to = same_site_path(to).unwrap_or("/");
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
@@ -152,6 +186,29 @@ mod tests {
         assert_eq!(f.all("shop"), vec!["1", "2"]);
         assert_eq!(f.get("alias"), Some("陳 A"));
         assert_eq!(f.get("empty"), None, "an empty field is no value");
+    }
+
+    #[test]
+    fn every_post_form_gets_the_token_and_no_get_form_does() {
+        let page = "<form method=\"get\" action=\"/t\"></form><form class=\"inline\" method=\"post\" action=\"/a\"><button></button></form>";
+        let out = with_csrf(page, "abc");
+        assert_eq!(out.matches("name=\"csrf\" value=\"abc\"").count(), 1);
+        assert!(out.contains("action=\"/a\"><input type=\"hidden\" name=\"csrf\" value=\"abc\"><button>"));
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_redirected_to() {
+        for bad in [
+            "//other.host/x",
+            "https://other.host/",
+            "/\\other.host",
+            "/\t/other.host",
+            "other.host",
+            "",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(same_site_path("/shops/3?x=1#updates"), Some("/shops/3?x=1#updates"));
     }
 
     #[test]

@@ -78,6 +78,12 @@ fn parse(events: &[WireEvent]) -> Result<Vec<Parsed<'_>>> {
                 events[i - 1].seq
             )));
         }
+        if json_has_control(&e.event) {
+            return Err(HostError::Malformed(format!(
+                "event {}: a control character in a string",
+                e.seq
+            )));
+        }
         let event: Event =
             serde_json::from_str(&e.event).map_err(|err| HostError::Malformed(format!("event {}: {err}", e.seq)))?;
         out.push(Parsed {
@@ -87,6 +93,28 @@ fn parse(events: &[WireEvent]) -> Result<Vec<Parsed<'_>>> {
         });
     }
     Ok(out)
+}
+
+/// True when a JSON text's strings hold a control character other than tab, CR and LF (as an
+/// escape, `\u0000`; raw ones are not JSON). None of a journal's ids or texts has one, and
+/// PostgreSQL refuses NUL in text: refused here, it is a 400, never a 500.
+pub(crate) fn json_has_control(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            if b.get(i + 1) == Some(&b'u') {
+                let code = raw.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok());
+                if code.is_some_and(|c| (c < 0x20 && !matches!(c, 0x09 | 0x0a | 0x0d)) || c == 0x7f) {
+                    return true;
+                }
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Stores `events` for `device`; returns the highest sequence held without a gap. Events the
@@ -333,6 +361,19 @@ mod tests {
         assert!(
             matches!(parse(&[wire(1, "{\"at\": 1}")]), Err(HostError::Malformed(_))),
             "an event that is not a journal event is refused"
+        );
+        assert!(json_has_control(r#"{"id":"T\u0000"}"#));
+        assert!(json_has_control(r#"{"id":"T\u001B"}"#));
+        assert!(
+            !json_has_control(r#"{"id":"T\\u0000","note":"a\nb\u0009"}"#),
+            "an escaped backslash"
+        );
+        assert!(
+            matches!(
+                parse(&[wire(1, &OPENED.replace("batch-opened", "batch-opened\\u0000"))]),
+                Err(HostError::Malformed(_))
+            ),
+            "a NUL in an event is refused"
         );
     }
 }

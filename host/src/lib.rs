@@ -44,6 +44,29 @@ pub struct AppState {
     pub public_url: String,
     /// Minutes east of UTC for dates in the portal (history filters, the T-1 report).
     pub utc_offset_minutes: i32,
+    /// The key the portal's CSRF tokens are derived with (HMAC-SHA256 of the session or
+    /// pre-session cookie); kept in the database, see [`db::server_secret`].
+    pub csrf_key: std::sync::Arc<[u8]>,
+    /// A portal session unused this long is over (H1; default [`DEFAULT_IDLE_MINUTES`]).
+    pub idle_minutes: i32,
+}
+
+/// The portal's idle timeout unless the operator sets another.
+pub const DEFAULT_IDLE_MINUTES: i32 = 30;
+
+impl AppState {
+    /// The state over `pool` (migrated), with the database's CSRF key and the default idle
+    /// timeout.
+    pub async fn load(pool: PgPool, public_url: String, utc_offset_minutes: i32) -> Result<AppState> {
+        let key = db::server_secret(&pool, "csrf").await?;
+        Ok(AppState {
+            pool,
+            public_url,
+            utc_offset_minutes,
+            csrf_key: key.into_bytes().into(),
+            idle_minutes: DEFAULT_IDLE_MINUTES,
+        })
+    }
 }
 
 /// All routes: the tills' API and the portal.
@@ -56,9 +79,19 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DIAGNOSTICS, post(api::diagnostics))
         .route(paths::UPDATE, get(api::update))
         .layer(DefaultBodyLimit::max(till_sync::MAX_BODY_BYTES));
+    let portal = portal::routes()
+        .layer(DefaultBodyLimit::max(portal::MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            portal::guard::guard,
+        ));
     Router::new()
         .merge(api)
-        .merge(portal::routes().layer(DefaultBodyLimit::max(64 * 1024)))
+        .merge(portal)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            portal::guard::headers,
+        ))
         .with_state(state)
 }
 
@@ -71,6 +104,8 @@ pub struct ServeOptions {
     pub utc_offset_minutes: i32,
     /// PEM certificate chain and private key: both, for HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The portal's idle timeout in minutes.
+    pub idle_minutes: i32,
 }
 
 /// Connects, migrates and serves until the process is stopped.
@@ -81,11 +116,8 @@ pub async fn serve(opts: ServeOptions) -> Result<()> {
     let addr = listener.local_addr()?;
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     let public_url = opts.public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
-    let state = AppState {
-        pool,
-        public_url: public_url.clone(),
-        utc_offset_minutes: opts.utc_offset_minutes,
-    };
+    let mut state = AppState::load(pool, public_url.clone(), opts.utc_offset_minutes).await?;
+    state.idle_minutes = opts.idle_minutes;
     let app = router(state);
     eprintln!("till-host: listening on {scheme}://{addr} (portal: {public_url}/login)");
     match opts.tls {

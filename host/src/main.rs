@@ -43,6 +43,9 @@ enum Cmd {
         /// Minutes east of UTC for dates in the portal.
         #[arg(long, default_value_t = 480, allow_hyphen_values = true)]
         utc_offset_minutes: i32,
+        /// Minutes after which an unused portal session is over.
+        #[arg(long, env = "TILL_HOST_IDLE_MINUTES", default_value_t = till_host::DEFAULT_IDLE_MINUTES)]
+        idle_minutes: i32,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -104,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
         tls_cert: None,
         tls_key: None,
         utc_offset_minutes: 480,
+        idle_minutes: till_host::DEFAULT_IDLE_MINUTES,
     });
     match cmd {
         Cmd::Serve {
@@ -111,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             utc_offset_minutes,
+            idle_minutes,
         } => {
             let opts = ServeOptions {
                 listen,
@@ -118,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
                 public_url: cli.public_url,
                 utc_offset_minutes,
                 tls: tls_cert.zip(tls_key),
+                idle_minutes,
             };
             till_host::serve(opts).await.context("till-host")?;
         }
@@ -129,11 +135,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::CreateMerchant { name, email, alias } => {
             let pool = db::connect(&cli.database_url, 1).await.context("connecting")?;
             db::migrate(&pool).await.context("migrating")?;
-            let state = AppState {
-                pool,
-                public_url: cli.public_url.unwrap_or_else(|| "http://127.0.0.1:8470".to_owned()),
-                utc_offset_minutes: 480,
-            };
+            let public_url = cli.public_url.unwrap_or_else(|| "http://127.0.0.1:8470".to_owned());
+            let state = AppState::load(pool, public_url, 480).await?;
             let link = portal::create_merchant(&state, &name, &email, &alias).await?;
             println!("{link}");
         }

@@ -61,6 +61,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("api-base", "API address", "API 地址"),
     ("app-id", "Merchant app id", "商戶應用程式編號"),
     ("bad-request", "The request could not be read.", "無法讀取此請求。"),
+    (
+        "bad-characters",
+        "The request holds control characters, which no field accepts. Remove them and try again.",
+        "請求含有控制字元，任何欄位都不接受。請刪除後再試。",
+    ),
     ("block-pos", "Block POS", "停用 POS"),
     ("blocked", "Blocked", "已停用"),
     ("card", "Card", "卡號"),
@@ -97,6 +102,11 @@ const TABLE: &[(&str, &str, &str)] = &[
         "你的角色不可在此執行此操作。",
     ),
     ("forgot", "Forgot your PIN?", "忘記密碼？"),
+    (
+        "form-refused",
+        "This form is out of date or was sent from another site. Go back, reload the page and try again.",
+        "此表格已過期，或由其他網站送出。請返回、重新載入頁面後再試。",
+    ),
     ("from", "From", "由"),
     ("home", "Home", "主頁"),
     ("installed-version", "Installed version", "已安裝版本"),

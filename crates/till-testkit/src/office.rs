@@ -174,18 +174,41 @@ impl Office {
         Ok(Answer { status, headers, body })
     }
 
+    /// A form posted as the browser does: the page at `page` loaded first with `cookie`, then
+    /// `form` sent to `path` with the page's CSRF field and the cookie it set before login.
+    fn post_form(&self, page: &str, path: &str, cookie: Option<&str>, form: &str) -> Result<Answer, Error> {
+        let shown = self.http("GET", page, cookie, None)?;
+        let token = shown
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .ok_or(format!("no form on {page}: {} {}", shown.status, shown.body))?;
+        let pre = shown
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| v.split(';').next().filter(|c| c.starts_with("otpre=")));
+        let cookie = match (cookie, pre) {
+            (Some(c), Some(p)) => Some(format!("{c}; {p}")),
+            (c, p) => c.or(p).map(str::to_owned),
+        };
+        self.http("POST", path, cookie.as_deref(), Some(&format!("{form}&csrf={token}")))
+    }
+
     /// The owner's account activated and signed in: the session cookie.
     pub fn owner_session(&self) -> Result<String, Error> {
         let form = format!("pin={PORTAL_PIN}&pin2={PORTAL_PIN}");
-        let a = self.http("POST", &format!("/activate/{}", self.activation), None, Some(&form))?;
+        let activate = format!("/activate/{}", self.activation);
+        let a = self.post_form(&activate, &activate, None, &form)?;
         if a.status != 303 {
             return Err(format!("the owner's account was not activated: {} {}", a.status, a.body).into());
         }
-        let a = self.http(
-            "POST",
+        let a = self.post_form(
+            "/login",
             "/login",
             None,
-            Some(&format!("email={}&pin={PORTAL_PIN}", enc(&self.owner))),
+            &format!("email={}&pin={PORTAL_PIN}", enc(&self.owner)),
         )?;
         let cookie = a
             .headers
@@ -199,7 +222,7 @@ impl Office {
     /// The portal's "create shop": the new shop's id.
     pub fn create_shop(&self, cookie: &str, name: &str, address: &str) -> Result<String, Error> {
         let form = format!("name={}&address={}", enc(name), enc(address));
-        let a = self.http("POST", "/shops", Some(cookie), Some(&form))?;
+        let a = self.post_form("/shops", "/shops", Some(cookie), &form)?;
         Ok(a.header("location")
             .and_then(|l| l.strip_prefix("/shops/"))
             .ok_or(format!("the shop was not made: {} {}", a.status, a.body))?
@@ -208,12 +231,8 @@ impl Office {
 
     /// The portal's "Set up POS" in `shop`: the activation code it shows.
     pub fn pos_code(&self, cookie: &str, shop: &str) -> Result<String, Error> {
-        let a = self.http(
-            "POST",
-            &format!("/shops/{shop}/pos"),
-            Some(cookie),
-            Some("name=Counter+1"),
-        )?;
+        let path = format!("/shops/{shop}/pos");
+        let a = self.post_form(&path, &path, Some(cookie), "name=Counter+1")?;
         if a.status != 201 {
             return Err(format!("Set up POS: {} {}", a.status, a.body).into());
         }

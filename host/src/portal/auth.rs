@@ -19,16 +19,24 @@ use crate::error::HostError;
 use crate::html::{esc, page, redirect, status_page};
 use crate::text::{Lang, tr};
 
-pub(super) async fn set_lang(Path(lang): Path<String>, headers: axum::http::HeaderMap) -> Response {
+pub(super) async fn set_lang(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let lang = Lang::from_id(&lang);
+    // Back to the page the link was on, only when that page is on this site.
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
+        .filter(|r| super::guard::ours(&headers, &state.public_url, r))
         .and_then(|r| {
-            r.find("://")
-                .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned()))
+            r.split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|j| &rest[j..]))
         })
-        .unwrap_or_else(|| "/".to_owned());
+        .and_then(crate::html::same_site_path)
+        .unwrap_or("/")
+        .to_owned();
     let mut resp = redirect(&back);
     if let Ok(v) = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.id()).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);

@@ -12,6 +12,7 @@
 //! parsing, labels, dates and amounts.
 
 mod auth;
+pub mod guard;
 mod merchant;
 mod pos;
 mod profile;
@@ -42,6 +43,8 @@ pub use auth::create_merchant;
 pub use transactions::{STATUSES, TABS};
 
 const SESSION_COOKIE: &str = "otsid";
+/// The largest form body the portal reads.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
 const SESSION_HOURS: i64 = 12;
 const ACTIVATION_HOURS: i64 = 72;
 const RESET_HOURS: i64 = 1;
@@ -50,7 +53,14 @@ const MAX_FAILED_LOGINS: i32 = 5;
 const LOCK_MINUTES: i64 = 15;
 
 async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css")], crate::html::STYLE).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        crate::html::STYLE,
+    )
+        .into_response()
 }
 
 pub fn routes() -> Router<AppState> {

@@ -2,8 +2,10 @@
 
 mod api;
 mod browser;
+mod csrf;
 mod drain;
 mod exactly_once;
+mod hardening;
 mod matrix;
 mod portal;
 mod portal_updates;

@@ -42,7 +42,7 @@ enum Target {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Obj {
+pub(crate) enum Obj {
     None,
     Shop,
     FreshShop,
@@ -53,7 +53,7 @@ enum Obj {
 
 /// Every guarded portal route: method, path (`{shop}`, `{pos}`, `{txn}`, `{user}` filled in),
 /// the matrix row, what it is aimed at, and a body.
-const ROUTES: &[(&str, &str, &str, Obj, &str)] = &[
+pub(crate) const ROUTES: &[(&str, &str, &str, Obj, &str)] = &[
     ("GET", "/", "account", Obj::None, ""),
     ("GET", "/merchants", "account", Obj::None, ""),
     ("POST", "/merchants/choose", "account", Obj::None, "merchant={merchant}"),
@@ -168,14 +168,14 @@ fn expected(row: &str, role: usize, target: Target) -> Result<bool, Error> {
     })
 }
 
-struct World {
-    seed: Seed,
-    pos: [i64; 2],
-    txn: [String; 2],
+pub(crate) struct World {
+    pub(crate) seed: Seed,
+    pub(crate) pos: [i64; 2],
+    pub(crate) txn: [String; 2],
 }
 
 /// One approved sale per shop, put in through the tills' own upload path.
-async fn world(host: &Host) -> Result<World, Error> {
+pub(crate) async fn world(host: &Host) -> Result<World, Error> {
     let seed = seed(&host.state).await?;
     let mut pos = [0; 2];
     let mut txn = [String::new(), String::new()];
@@ -204,7 +204,7 @@ async fn world(host: &Host) -> Result<World, Error> {
 static FRESH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// A staff user in `shop` (for edit/remove), or a new shop that shop-scoped users may own.
-async fn fresh_user(state: &AppState, merchant: i64, shop: i64) -> Result<i64, Error> {
+pub(crate) async fn fresh_user(state: &AppState, merchant: i64, shop: i64) -> Result<i64, Error> {
     let n = FRESH.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let id: i64 = query("INSERT INTO users (email, alias) VALUES ($1, 'Temp') RETURNING id")
         .bind(format!("temp{n}@harbour.example"))
@@ -225,7 +225,7 @@ async fn fresh_user(state: &AppState, merchant: i64, shop: i64) -> Result<i64, E
     Ok(id)
 }
 
-async fn fresh_shop(state: &AppState, seed: &Seed, own: bool) -> Result<i64, Error> {
+pub(crate) async fn fresh_shop(state: &AppState, seed: &Seed, own: bool) -> Result<i64, Error> {
     let id: i64 = query("INSERT INTO shops (merchant_id, name) VALUES ($1, 'Temp shop') RETURNING id")
         .bind(seed.merchant)
         .fetch_one(&state.pool)
@@ -380,12 +380,15 @@ async fn no_route_works_without_a_session_or_device_credential() -> TestResult {
             .replace("{txn}", &w.txn[0])
             .replace("{user}", "1");
         for cookie in ["", "otsid=forged0000"] {
-            let req = if *method == "GET" {
+            // A POST carries a good CSRF token for the cookie it has: the handler decides.
+            let resp = if *method == "GET" {
                 c.get(format!("{}{path}", host.url))
+                    .header("cookie", cookie)
+                    .send()
+                    .await?
             } else {
-                c.post(format!("{}{path}", host.url)).body(body.to_string())
+                post(&host, cookie, &path, body).await?
             };
-            let resp = req.header("cookie", cookie).send().await?;
             assert_eq!(resp.status().as_u16(), 303, "{method} {path} with {cookie:?}");
             assert_eq!(
                 resp.headers().get("location").and_then(|l| l.to_str().ok()),

@@ -80,11 +80,7 @@ impl Host {
         db::migrate(&pool).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let state = AppState {
-            pool,
-            public_url: url.clone(),
-            utc_offset_minutes: 480,
-        };
+        let state = AppState::load(pool, url.clone(), 480).await?;
         let app = till_host::router(state.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -162,23 +158,56 @@ pub fn client() -> Result<reqwest::Client, Error> {
         .build()?)
 }
 
-/// Logs in through the portal; returns the `Cookie` header value.
-pub async fn login(host: &Host, email: &str, pin: &str) -> Result<String, Error> {
-    let resp = client()?
-        .post(format!("{}/login", host.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("email={}&pin={pin}", email.replace('@', "%40")))
-        .send()
-        .await?;
-    let cookie = resp
-        .headers()
+/// The `name=value` of a `Set-Cookie` named `name` in an answer.
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("otsid="))
-        .and_then(|v| v.split(';').next())
-        .ok_or_else(|| format!("login of {email} set no session (status {})", resp.status()))?
-        .to_owned();
+        .filter_map(|v| v.split(';').next())
+        .find(|c| c.strip_prefix(name).is_some_and(|r| r.starts_with('=')))
+        .map(str::to_owned)
+}
+
+/// The CSRF field of the first POST form in a page.
+pub fn csrf_of(page: &str) -> Option<String> {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(str::to_owned)
+}
+
+/// Loads `page` as a browser would with `cookie` and takes what its forms post with: the
+/// cookie (with the pre-session cookie the page may have set) and the form's CSRF token.
+pub async fn form_token_from(host: &Host, cookie: &str, page: &str) -> Result<(String, String), Error> {
+    let resp = get(host, cookie, page).await?;
+    let pre = set_cookie(&resp, "otpre");
+    let body = resp.text().await?;
+    let token = csrf_of(&body).ok_or_else(|| format!("no CSRF field on {page}: {body}"))?;
+    let cookie = match pre {
+        Some(p) if cookie.is_empty() => p,
+        Some(p) => format!("{cookie}; {p}"),
+        None => cookie.to_owned(),
+    };
+    Ok((cookie, token))
+}
+
+/// The same from the login page, which has a form for everyone.
+pub async fn form_token(host: &Host, cookie: &str) -> Result<(String, String), Error> {
+    form_token_from(host, cookie, "/login").await
+}
+
+/// Logs in through the portal; returns the `Cookie` header value.
+pub async fn login(host: &Host, email: &str, pin: &str) -> Result<String, Error> {
+    let resp = post(
+        host,
+        "",
+        "/login",
+        &format!("email={}&pin={pin}", email.replace('@', "%40")),
+    )
+    .await?;
+    let cookie = set_cookie(&resp, "otsid")
+        .ok_or_else(|| format!("login of {email} set no session (status {})", resp.status()))?;
     Ok(cookie)
 }
 
@@ -190,14 +219,30 @@ pub async fn get(host: &Host, cookie: &str, path: &str) -> Result<reqwest::Respo
         .await?)
 }
 
+/// A form post as the portal's own page sends it: with the CSRF token of `cookie`'s session (or
+/// of a pre-session), taken from a page first.
 pub async fn post(host: &Host, cookie: &str, path: &str, body: &str) -> Result<reqwest::Response, Error> {
-    Ok(client()?
+    let (cookie, token) = form_token(host, cookie).await?;
+    let sep = if body.is_empty() { "" } else { "&" };
+    raw_post(host, &cookie, path, &format!("{body}{sep}csrf={token}"), &[]).await
+}
+
+/// A form post exactly as given (no token added), with extra headers: what a forged form sends.
+pub async fn raw_post(
+    host: &Host,
+    cookie: &str,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Result<reqwest::Response, Error> {
+    let mut req = client()?
         .post(format!("{}{path}", host.url))
         .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned())
-        .send()
-        .await?)
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    Ok(req.body(body.to_owned()).send().await?)
 }
 
 /// H3 "set up POS" through the portal as the owner: (device id, activation code).
