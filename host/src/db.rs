@@ -21,6 +21,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_device_versions.sql"),
     ),
     (4, "hardening", include_str!("../migrations/0004_hardening.sql")),
+    (5, "forgot_limits", include_str!("../migrations/0005_forgot_limits.sql")),
+    (
+        6,
+        "membership_alias",
+        include_str!("../migrations/0006_membership_alias.sql"),
+    ),
 ];
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {

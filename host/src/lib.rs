@@ -123,9 +123,13 @@ pub async fn serve(opts: ServeOptions) -> Result<()> {
     match opts.tls {
         Some((cert, key)) => {
             let acceptor = tls::acceptor(&cert, &key)?;
-            axum::serve(tls::TlsListener::new(listener, acceptor), app).await?;
+            axum::serve(
+                tls::TlsListener::new(listener, acceptor),
+                app.into_make_service_with_connect_info::<tls::Peer>(),
+            )
+            .await?;
         }
-        None => axum::serve(listener, app).await?,
+        None => axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?,
     }
     Ok(())
 }

@@ -103,6 +103,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("forgot", "Forgot your PIN?", "忘記密碼？"),
     (
+        "forgot-limited",
+        "Too many requests for a new PIN. Wait an hour and try again, or use the last link you received.",
+        "索取新密碼的次數過多。請一小時後再試，或使用最近收到的連結。",
+    ),
+    (
         "form-refused",
         "This form is out of date or was sent from another site. Go back, reload the page and try again.",
         "此表格已過期，或由其他網站送出。請返回、重新載入頁面後再試。",

@@ -2,13 +2,13 @@
 //! new merchant's first owner (`till-host create-merchant`).
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use sqlx_core::query::query;
 use sqlx_core::row::Row;
 
+use super::guard::ClientAddr;
 use super::{
     ACTIVATION_HOURS, Account, LOCK_MINUTES, MAX_FAILED_LOGINS, OrPage, Page, PageErr, RESET_HOURS, SESSION_COOKIE,
     SESSION_HOURS, form, query_form,
@@ -16,7 +16,7 @@ use super::{
 use crate::AppState;
 use crate::db;
 use crate::error::HostError;
-use crate::html::{esc, page, redirect, status_page};
+use crate::html::{cookie, esc, page, redirect, status_page};
 use crate::text::{Lang, tr};
 
 pub(super) async fn set_lang(
@@ -71,41 +71,60 @@ pub(super) async fn login_form(lang: Lang, q: RawQuery) -> Response {
     )
 }
 
-pub(super) async fn login(State(state): State<AppState>, lang: Lang, body: Bytes) -> Page {
+/// A hash no PIN matches, verified for an unknown address so it takes as long as a wrong PIN.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| db::hash_pin(&db::new_secret()).unwrap_or_default())
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Page {
     let f = form(&body);
     let email = f.text("email").to_lowercase();
     let pin = f.text("pin");
-    let row = query("SELECT id, pin_hash, failed_logins, locked_until FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&state.pool)
-        .await
-        .or_page(lang)?;
+    // The attempt is counted before the PIN is checked, in one statement: of any number of
+    // logins at once, at most MAX_FAILED_LOGINS are checked before the lock holds. A lock that
+    // has run out starts the count again.
+    let row = query(
+        "WITH next AS (
+            SELECT id, CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END AS n
+            FROM users WHERE email = $1 AND (locked_until IS NULL OR locked_until <= now()) FOR UPDATE)
+         UPDATE users u SET failed_logins = next.n,
+                locked_until = CASE WHEN next.n >= $2 THEN now() + make_interval(mins => $3) END
+         FROM next WHERE u.id = next.id
+         RETURNING u.id, u.pin_hash",
+    )
+    .bind(&email)
+    .bind(MAX_FAILED_LOGINS)
+    .bind(LOCK_MINUTES as i32)
+    .fetch_optional(&state.pool)
+    .await
+    .or_page(lang)?;
     let Some(row) = row else {
+        let locked = query("SELECT 1 FROM users WHERE email = $1 AND locked_until > now()")
+            .bind(&email)
+            .fetch_optional(&state.pool)
+            .await
+            .or_page(lang)?;
+        if locked.is_some() {
+            return Ok(status_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                lang,
+                tr(lang, "login-locked"),
+            ));
+        }
+        // An unknown address: the same work and the same answer as a wrong PIN.
+        let _ = db::verify_pin(dummy_hash(), &pin);
         return Ok(redirect("/login?done=failed"));
     };
     let user: i64 = row.try_get(0).or_page(lang)?;
     let hash: Option<String> = row.try_get(1).or_page(lang)?;
-    let locked: Option<DateTime<Utc>> = row.try_get(3).or_page(lang)?;
-    if locked.is_some_and(|l| l > Utc::now()) {
-        return Ok(status_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            lang,
-            tr(lang, "login-locked"),
-        ));
-    }
-    let ok = hash.as_deref().is_some_and(|h| db::verify_pin(h, &pin));
+    let ok = db::verify_pin(hash.as_deref().unwrap_or_else(|| dummy_hash()), &pin) && hash.is_some();
     if !ok {
-        query(
-            "UPDATE users SET failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) END
-             WHERE id = $1",
-        )
-        .bind(user)
-        .bind(MAX_FAILED_LOGINS)
-        .bind(LOCK_MINUTES as i32)
-        .execute(&state.pool)
-        .await
-        .or_page(lang)?;
         return Ok(redirect("/login?done=failed"));
     }
     query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
@@ -123,6 +142,14 @@ pub(super) async fn login(State(state): State<AppState>, lang: Lang, body: Bytes
         .collect::<Result<_, _>>()
         .or_page(lang)?;
     let merchant = (merchants.len() == 1).then(|| merchants[0]);
+    // A new session id at every login: a session id planted before it is never signed in.
+    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+        query("DELETE FROM sessions WHERE hash = $1")
+            .bind(db::secret_hash(old))
+            .execute(&state.pool)
+            .await
+            .or_page(lang)?;
+    }
     let token = db::new_secret();
     query("INSERT INTO sessions (hash, user_id, merchant_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))")
         .bind(db::secret_hash(&token))
@@ -280,8 +307,35 @@ pub(super) async fn mail_link(
     Ok(link)
 }
 
-pub(super) async fn forgot(State(state): State<AppState>, lang: Lang, body: Bytes) -> Page {
+pub(super) async fn forgot(
+    State(state): State<AppState>,
+    lang: Lang,
+    Extension(client): Extension<ClientAddr>,
+    body: Bytes,
+) -> Page {
     let email = form(&body).text("email").to_lowercase();
+    // Every request is kept, known address or not (so the limit tells nobody which are known),
+    // then counted with the ones before it in the last hour.
+    let row = query(
+        "WITH gone AS (DELETE FROM forgot_requests WHERE at < now() - interval '1 day'),
+              mine AS (INSERT INTO forgot_requests (email, client) VALUES ($1, $2))
+         SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE client = $2)
+         FROM forgot_requests WHERE at > now() - interval '1 hour'",
+    )
+    .bind(&email)
+    .bind(&client.0)
+    .fetch_one(&state.pool)
+    .await
+    .or_page(lang)?;
+    let (per_address, per_client): (i64, i64) = (row.try_get(0).or_page(lang)?, row.try_get(1).or_page(lang)?);
+    // The statement does not see its own insert: this one is the count + 1.
+    if per_address >= FORGOT_PER_ADDRESS_HOUR || per_client >= FORGOT_PER_CLIENT_HOUR {
+        return Ok(status_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            tr(lang, "forgot-limited"),
+        ));
+    }
     let user = query("SELECT id FROM users WHERE email = $1 AND pin_hash IS NOT NULL")
         .bind(&email)
         .fetch_optional(&state.pool)
@@ -300,6 +354,10 @@ pub(super) async fn forgot(State(state): State<AppState>, lang: Lang, body: Byte
         &format!("<p class=\"notice\">{}</p>", esc(tr(lang, "link-sent"))),
     ))
 }
+
+/// Links asked for one address in an hour, and by one client.
+const FORGOT_PER_ADDRESS_HOUR: i64 = 3;
+const FORGOT_PER_CLIENT_HOUR: i64 = 10;
 
 pub(super) async fn reset_form(State(state): State<AppState>, lang: Lang, Path(token): Path<String>) -> Page {
     link_user(&state, &token, "reset").await.or_page(lang)?;

@@ -107,6 +107,11 @@ pub fn foreign(headers: &HeaderMap, public_url: &str) -> bool {
     }
 }
 
+/// The address a request came from (the peer of its connection), for the limits on public
+/// forms; "unknown" when the host is served without connection info.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
 fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, "lang").map_or(Lang::En, Lang::from_id)
 }
@@ -119,7 +124,15 @@ fn nonempty<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// into the forms of every page.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = lang_of(req.headers());
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    use axum::extract::ConnectInfo;
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+        .or_else(|| parts.extensions.get::<ConnectInfo<crate::tls::Peer>>().map(|c| c.0.0))
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    parts.extensions.insert(ClientAddr(client));
     if has_control(parts.uri.path().as_bytes()) || parts.uri.query().is_some_and(|q| has_control(q.as_bytes())) {
         return status_page(StatusCode::BAD_REQUEST, lang, tr(lang, "bad-characters"));
     }

@@ -175,11 +175,15 @@ impl FromRequestParts<AppState> for Account {
         let lang = cookie(&parts.headers, "lang").map_or(Lang::En, Lang::from_id);
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageErr(HostError::Unauthorized, lang))?;
         let hash = db::secret_hash(token);
+        // In time and used within the idle timeout; this use moves the idle clock.
         let row = query(
-            "SELECT s.user_id, u.email, u.alias, s.merchant_id FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.hash = $1 AND s.expires_at > now()",
+            "UPDATE sessions s SET last_seen_at = now() FROM users u
+             WHERE u.id = s.user_id AND s.hash = $1 AND s.expires_at > now()
+               AND s.last_seen_at > now() - make_interval(mins => $2)
+             RETURNING s.user_id, u.email, u.alias, s.merchant_id",
         )
         .bind(&hash)
+        .bind(state.idle_minutes)
         .fetch_optional(&state.pool)
         .await
         .or_page(lang)?

@@ -138,11 +138,21 @@ pub(super) async fn profile_pin(State(state): State<AppState>, account: Account,
     if f.text("pin2") != pin {
         return Err(PageErr(HostError::Invalid("pin-mismatch"), lang));
     }
+    let hash = db::hash_pin(&pin).or_page(lang)?;
+    let mut tx = state.pool.begin().await.or_page(lang)?;
     query("UPDATE users SET pin_hash = $2 WHERE id = $1")
         .bind(account.user_id)
-        .bind(db::hash_pin(&pin).or_page(lang)?)
-        .execute(&state.pool)
+        .bind(hash)
+        .execute(&mut *tx)
         .await
         .or_page(lang)?;
+    // A new PIN ends every other session of the person (one opened with the old PIN elsewhere).
+    query("DELETE FROM sessions WHERE user_id = $1 AND hash <> $2")
+        .bind(account.user_id)
+        .bind(&account.session_hash)
+        .execute(&mut *tx)
+        .await
+        .or_page(lang)?;
+    tx.commit().await.or_page(lang)?;
     Ok(redirect("/profile"))
 }

@@ -26,11 +26,11 @@ pub(super) struct Member {
 
 pub(super) async fn members(state: &AppState, merchant: i64) -> Result<Vec<Member>, HostError> {
     let rows = query(
-        "SELECT u.id, u.email, u.alias, u.mobile, m.role, u.pin_hash IS NOT NULL,
+        "SELECT u.id, u.email, COALESCE(m.alias, u.alias), u.mobile, m.role, u.pin_hash IS NOT NULL,
                 COALESCE(array_agg(ms.shop_id ORDER BY ms.shop_id) FILTER (WHERE ms.shop_id IS NOT NULL), '{}')
          FROM memberships m JOIN users u ON u.id = m.user_id
          LEFT JOIN membership_shops ms ON ms.user_id = m.user_id AND ms.merchant_id = m.merchant_id
-         WHERE m.merchant_id = $1 GROUP BY u.id, m.role ORDER BY u.alias, u.id",
+         WHERE m.merchant_id = $1 GROUP BY u.id, m.role, m.alias ORDER BY 3, u.id",
     )
     .bind(merchant)
     .fetch_all(&state.pool)
@@ -104,11 +104,10 @@ pub(super) async fn users(State(state): State<AppState>, ctx: Ctx) -> Page {
         let manage = m.user_id != ctx.account.user_id && access::may_manage(&ctx.grant, m.role, &m.shops);
         let actions = if manage {
             format!(
-                "<form method=\"post\" action=\"/users/{id}/edit\"><input name=\"alias\" value=\"{}\"><input name=\"mobile\" value=\"{}\">\
+                "<form method=\"post\" action=\"/users/{id}/edit\"><input name=\"alias\" value=\"{}\">\
                  <select name=\"role\">{}</select>{}<button>{}</button></form>\
                  <form method=\"post\" action=\"/users/{id}/remove\"><button>{}</button></form>",
                 esc(&m.alias),
-                esc(&m.mobile),
                 role_options(&ctx, m.role),
                 shop_checkboxes(&shops, &m.shops),
                 esc(ctx.t("save")),
@@ -231,14 +230,18 @@ pub(super) async fn invite(State(state): State<AppState>, ctx: Ctx, body: Bytes)
     .or_page(ctx.lang)?;
     let user: i64 = row.try_get(0).or_page(ctx.lang)?;
     let needs_activation: bool = row.try_get(1).or_page(ctx.lang)?;
-    let added =
-        query("INSERT INTO memberships (user_id, merchant_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(user)
-            .bind(ctx.merchant_id)
-            .bind(role.id())
-            .execute(&mut *tx)
-            .await
-            .or_page(ctx.lang)?;
+    // The alias is this merchant's name for the person; a person who already has an account keeps
+    // their own name and mobile (the statement above changes neither).
+    let added = query(
+        "INSERT INTO memberships (user_id, merchant_id, role, alias) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(user)
+    .bind(ctx.merchant_id)
+    .bind(role.id())
+    .bind(&alias)
+    .execute(&mut *tx)
+    .await
+    .or_page(ctx.lang)?;
     if added.rows_affected() == 0 {
         return Err(ctx.err(HostError::Invalid("user-exists")));
     }
@@ -286,18 +289,16 @@ pub(super) async fn user_edit(State(state): State<AppState>, ctx: Ctx, Path(id):
         return Err(ctx.err(HostError::Forbidden));
     }
     let alias = f.get("alias").unwrap_or(&m.alias).to_owned();
+    if alias.chars().count() > 100 {
+        return Err(ctx.err(HostError::Invalid("alias-rule")));
+    }
+    // Only this merchant's membership changes: the person's own profile (name, mobile) is theirs.
     let mut tx = state.pool.begin().await.or_page(ctx.lang)?;
-    query("UPDATE users SET alias = $2, mobile = $3 WHERE id = $1")
-        .bind(m.user_id)
-        .bind(alias)
-        .bind(f.get("mobile").unwrap_or(&m.mobile))
-        .execute(&mut *tx)
-        .await
-        .or_page(ctx.lang)?;
-    query("UPDATE memberships SET role = $3 WHERE user_id = $1 AND merchant_id = $2")
+    query("UPDATE memberships SET role = $3, alias = $4 WHERE user_id = $1 AND merchant_id = $2")
         .bind(m.user_id)
         .bind(ctx.merchant_id)
         .bind(role.id())
+        .bind(alias)
         .execute(&mut *tx)
         .await
         .or_page(ctx.lang)?;
@@ -305,7 +306,6 @@ pub(super) async fn user_edit(State(state): State<AppState>, ctx: Ctx, Path(id):
         .await
         .or_page(ctx.lang)?;
     tx.commit().await.or_page(ctx.lang)?;
-    let _ = (&m.email, m.active);
     Ok(redirect("/users"))
 }
 

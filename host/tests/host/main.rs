@@ -1,5 +1,6 @@
 //! till-host's integration tests, against a real PostgreSQL started here (till-testkit's `pg`).
 
+mod accounts;
 mod api;
 mod browser;
 mod csrf;

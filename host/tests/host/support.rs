@@ -83,7 +83,11 @@ impl Host {
         let state = AppState::load(pool, url.clone(), 480).await?;
         let app = till_host::router(state.clone());
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         Ok(Host { url, state, task })
     }
