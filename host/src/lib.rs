@@ -12,6 +12,9 @@
 //!   all ask it.
 //! - **Server-rendered pages** with `format!` and one escaping function ([`html::esc`]): no
 //!   template engine, no JavaScript needed. English and Chinese from a small message table.
+//! - **One guard in front of the portal** ([`portal::guard`]): control characters refused,
+//!   CSRF token and Origin checked on every non-GET request, the token put into every POST form
+//!   of every page; one layer over every response sets the security headers.
 //! - **TLS-ready**: rustls when a certificate and key are given, plain HTTP on loopback
 //!   otherwise (for development, or behind a TLS-terminating proxy).
 

@@ -7,7 +7,9 @@
 //! One file per page group: `auth.rs` (public pages: language, login, activation, reset),
 //! `profile.rs` (own profile, merchant chooser), `merchant.rs`, `users.rs` (H6),
 //! `transactions.rs` (H4, H5), `shops.rs` (H2) with `shop_updates.rs` (a shop's update channel or
-//! pin and its tills' versions, issue 14), `pos.rs` (H3). This file holds the routes and
+//! pin and its tills' versions, issue 14), `pos.rs` (H3); `guard.rs` is the layer every portal
+//! request passes (control characters, CSRF, the tokens in the forms) and the security headers
+//! (issue 18). This file holds the routes and
 //! what they share: the extractors ([`Account`], [`Ctx`]), the error page ([`PageErr`]), form
 //! parsing, labels, dates and amounts.
 
