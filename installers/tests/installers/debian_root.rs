@@ -304,9 +304,10 @@ fn installed_version(root: &Root) -> Result<String, String> {
 }
 
 /// Issue 14 end to end: the installed till (version N) enrolled in a real till-host finds N+1
-/// for its shop. A package altered after signing is refused and N runs on; while the app holds
-/// the journal nothing installs; then the good package is downloaded, verified, and installed
-/// by the updater the app leaves behind (`till update --apply`), which restarts the app.
+/// for its shop. A package altered after signing, or signed with another key, is refused and N
+/// runs on; while the app holds the journal nothing installs; then the good package is
+/// downloaded, verified, and installed by the updater the app leaves behind (`till update
+/// --apply`), which restarts the app.
 fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Result<(), String> {
     use base64::Engine;
     let err = |e: till_testkit::pg::Error| e.to_string();
@@ -339,10 +340,22 @@ fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Res
     let sig_file = root.path.join("../next.sig");
     std::fs::write(&sig_file, b64(signature)).map_err(|e| e.to_string())?;
     let sig_file = sig_file.display().to_string();
+    // A manifest whose signature is another key's, over the very same package.
+    let stranger = minisign::KeyPair::generate_unencrypted_keypair().map_err(|e| e.to_string())?;
+    let foreign = minisign::sign(None, &stranger.sk, std::io::Cursor::new(&package), Some(&name), None)
+        .map_err(|e| e.to_string())?
+        .into_string();
+    let foreign_file = root.path.join("../foreign.sig");
+    std::fs::write(&foreign_file, b64(foreign)).map_err(|e| e.to_string())?;
+    let foreign_file = foreign_file.display().to_string();
     let base = serve_files(vec![(name.clone(), package), (format!("altered-{name}"), altered)]).map_err(err)?;
     let release = next_release();
     let platform = till_sync::update::platform();
-    for (channel, file) in [("stable", name.clone()), ("tampered", format!("altered-{name}"))] {
+    for (channel, file, sig) in [
+        ("stable", name.clone(), &sig_file),
+        ("tampered", format!("altered-{name}"), &sig_file),
+        ("foreign", name.clone(), &foreign_file),
+    ] {
         let out = office
             .till_host(&[
                 "publish-release",
@@ -353,7 +366,7 @@ fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Res
                 "--notes",
                 "Faster receipts",
                 "--package",
-                &format!("{platform}={base}/{file}={sig_file}"),
+                &format!("{platform}={base}/{file}={sig}"),
             ])
             .map_err(err)?;
         assert!(
@@ -388,6 +401,17 @@ fn updated_from_the_back_office(root: &Root, deb_next: &Path, next: &str) -> Res
     assert!(
         std::fs::read_dir(&kept).map_or(0, |d| d.count()) == 0,
         "nothing of the altered package is kept"
+    );
+
+    // A manifest signed with another key: refused the same way.
+    follow("foreign")?;
+    let (rc, said) = till_with_key(root, &public, &["update", "--install"])?;
+    assert_eq!(rc, 6, "{said}");
+    assert!(said.contains("does not match its signature"), "{said}");
+    assert_eq!(installed_version(root)?, VERSION);
+    assert!(
+        std::fs::read_dir(&kept).map_or(0, |d| d.count()) == 0,
+        "nothing of the foreign-signed package is kept"
     );
 
     // The good package, while the app holds the journal (as while it sells): not installed.
