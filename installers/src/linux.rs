@@ -98,7 +98,7 @@ fn size_kib(dir: &Path) -> Result<u64> {
     Ok(bytes.div_ceil(1024))
 }
 
-/// How hard dpkg-deb and rpmbuild compress: releases as small as they get, tests fast.
+/// How hard dpkg-deb, rpmbuild and makensis compress: releases as small as they get, tests fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     Release,

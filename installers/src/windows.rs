@@ -29,7 +29,14 @@ fn version4() -> String {
 
 /// The installer of `files` (names in `bin`), written into `out` as
 /// `OpenTill-Setup-<version>.exe`; every file and the installer signed when `sign` is given.
-pub fn installer(bin: &Path, files: &[&str], out: &Path, sign: Option<&Authenticode>) -> Result<PathBuf> {
+/// `Compression::Fast` (the tests) packs with zlib instead of solid LZMA.
+pub fn installer(
+    bin: &Path,
+    files: &[&str],
+    out: &Path,
+    sign: Option<&Authenticode>,
+    compression: crate::linux::Compression,
+) -> Result<PathBuf> {
     let stage = out.join("windows-stage");
     let _ = std::fs::remove_dir_all(&stage);
     let mut add = String::new();
@@ -55,6 +62,9 @@ pub fn installer(bin: &Path, files: &[&str], out: &Path, sign: Option<&Authentic
         .arg(format!("-DOUTFILE={}", installer.display()))
         .arg(format!("-DFILES={}", add_file.display()))
         .arg(format!("-DREMOVE={}", remove_file.display()));
+    if compression == crate::linux::Compression::Fast {
+        cmd.arg("-DFAST=1");
+    }
     if let Some(identity) = sign {
         let command = identity.shell_command(&stage.join("sign.sh"))?;
         cmd.arg(format!("-DSIGN={command}"));

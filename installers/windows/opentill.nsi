@@ -16,7 +16,12 @@ Name "OpenTill"
 OutFile "${OUTFILE}"
 InstallDir "$PROGRAMFILES64\OpenTill"
 RequestExecutionLevel admin
+; The tests' installers (FAST) trade size for time; releases are packed small.
+!ifdef FAST
+SetCompressor zlib
+!else
 SetCompressor /SOLID lzma
+!endif
 ManifestDPIAware true
 
 VIProductVersion "${VERSION4}"

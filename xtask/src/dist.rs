@@ -167,7 +167,13 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     }
     if !only_linux {
         let bin = crate::windows::build_profile(true, true)?;
-        made.push(nsis::installer(&bin, &nsis::FILES, &out, sign.as_ref())?);
+        made.push(nsis::installer(
+            &bin,
+            &nsis::FILES,
+            &out,
+            sign.as_ref(),
+            Compression::Release,
+        )?);
     }
     if let Some((key, password)) = &update_key {
         // The updater's signatures, for `till-host publish-release --package PLATFORM=URL=SIG`.

@@ -2,6 +2,7 @@
 //! `till.exe` run from there, and uninstalled leaving the shop's data.
 
 use crate::support::*;
+use opentill_installers::linux::Compression;
 use opentill_installers::windows::{installer, verify};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,11 +84,15 @@ fn updated_from_the_back_office(
     let owner = office.owner_session()?;
     let shop = office.create_shop(&owner, "餅店 Bakery", "香港銅鑼灣軒尼詩道 500 號")?;
     let code = office.pos_code(&owner, &shop)?;
+    // A new till each run (the Wine prefix is kept between runs).
+    let data = prefix.join("drive_c/ProgramData/OpenTill/till");
+    let _ = std::fs::remove_dir_all(&data);
     let next = installer(
         bin,
         &["till.exe", "till-terminal-sim.exe", "till-soak.exe"],
         &work.join("next"),
         Some(&signing.identity),
+        Compression::Fast,
     )?;
     let keys = minisign::KeyPair::generate_unencrypted_keypair()?;
     let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
@@ -143,7 +148,6 @@ fn updated_from_the_back_office(
     let (rc, said) = till_exe(prefix, &public, &[&manager[..], &["update", "--install"]].concat())?;
     assert_eq!(rc, 0, "{said}");
     assert!(said.contains(&format!("Installing update {release}")), "{said}");
-    let data = prefix.join("drive_c/ProgramData/OpenTill/till");
     let outcome = data.join("updates/outcome.json");
     wait_until("the updater's outcome", Duration::from_secs(300), || outcome.exists())?;
     let text = std::fs::read_to_string(&outcome)?;
@@ -162,7 +166,13 @@ fn the_signed_installer_installs_runs_and_uninstalls_leaving_the_data() -> TestR
     let dir = till_testkit::TempDir::new("dist-nsis");
     let signing = code_signing(dir.path())?;
     let files = ["till.exe", "till-terminal-sim.exe"];
-    let setup = installer(&bin, &files, &dir.path().join("out"), Some(&signing.identity))?;
+    let setup = installer(
+        &bin,
+        &files,
+        &dir.path().join("out"),
+        Some(&signing.identity),
+        Compression::Fast,
+    )?;
 
     // Signed: the installer, and (below) every program and the uninstaller it put down.
     verify(&setup, &signing.ca)?;
