@@ -436,6 +436,10 @@ fn fuzz(seconds: &str) -> Result<(), String> {
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
+    // `bench --dist`: only the release packages' sizes.
+    if args.iter().any(|a| a == "--dist") {
+        return sizes::bench();
+    }
     ensure_packages()?;
     let mut a = vec!["bench", "-p", "till", "--bench", "till", "--"];
     a.extend(args.iter().map(String::as_str));
@@ -597,7 +601,7 @@ fn main() -> ExitCode {
                 );
             }),
         _ => Err(
-            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick] | host [--stop] | windows [--all] | dist [--unsigned] [--linux|--windows] | debian-root"
+            "usage: cargo xtask run [--cli|--script|--zvt] | test [--long] | bench [--quick|--dist] | host [--stop] | windows [--all] | dist [--unsigned] [--linux|--windows] | debian-root"
                 .to_owned(),
         ),
     };
