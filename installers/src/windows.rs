@@ -1,6 +1,6 @@
-//! The Windows installer: the cross-built programs, each Authenticode-signed, packed by NSIS
-//! (`installers/windows/opentill.nsi`) into one installer whose uninstaller and whose own file
-//! are signed as makensis writes them.
+//! The Windows installer: the cross-built programs, stripped of their debug sections and each
+//! Authenticode-signed, packed by NSIS (`installers/windows/opentill.nsi`) into one installer
+//! whose uninstaller and whose own file are signed as makensis writes them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +44,12 @@ pub fn installer(
     for name in files {
         let to = stage.join(name);
         install_file(&bin.join(name), &to, 0o644)?;
+        // Without their debug sections (as the Linux packages' programs), before signing: the
+        // GNU toolchain keeps DWARF inside the .exe, several times the code's size.
+        run(
+            Command::new("x86_64-w64-mingw32-strip").arg("--strip-debug").arg(&to),
+            &format!("strip {name}"),
+        )?;
         if let Some(identity) = sign {
             identity.sign(&to)?;
         }
