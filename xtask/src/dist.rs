@@ -30,7 +30,8 @@ pub const PACKAGES: &[&str] = &["nsis", "rpm", "apt-utils", "osslsigncode", "gnu
 /// by bindgen) needs at build time on Linux; nothing of it is needed where the app runs.
 const CAMERA_PACKAGES: &[&str] = &["libclang-dev"];
 
-fn root() -> PathBuf {
+/// The repository's root (xtask's parent folder).
+pub fn root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }

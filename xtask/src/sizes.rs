@@ -7,13 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::dist::root;
+
 /// Each package at most this (issue 14).
 const LIMIT: u64 = 15 * 1000 * 1000;
-
-fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
-}
 
 fn packages(dist: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dist)

@@ -10,8 +10,10 @@
 //! of ours, built here with mingw, sits beside the test copies of the binaries in
 //! `target/wine/bin`. It is a test fixture for Wine only: installers never take it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use crate::dist::root;
 
 /// Debian packages for the cross build and for running it.
 pub const PACKAGES: &[&str] = &[
@@ -33,11 +35,6 @@ pub struct WineSetup {
     pub bin: PathBuf,
     /// A Wine prefix made once and kept.
     pub prefix: PathBuf,
-}
-
-fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 /// `/usr/bin/cargo build` for Windows: Debian's toolchain, std from source.

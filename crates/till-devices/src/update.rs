@@ -60,12 +60,12 @@ pub async fn fetch(host: &HttpHost, data_dir: &Path) -> Result<Fetch, SyncError>
             });
         }
     };
-    let offered = host.check_update(&platform, CURRENT).await?.map(|m| m.version);
-    if offered.is_none() {
+    let Some(manifest) = host.check_update(&platform, CURRENT).await? else {
         return Ok(Fetch::UpToDate);
-    }
+    };
+    let offered = Some(manifest.version.clone());
     match host
-        .fetch_update(&platform, CURRENT, &key, &updates_dir(data_dir))
+        .keep_update(&manifest, &platform, CURRENT, &key, &updates_dir(data_dir))
         .await
     {
         Ok(Some(f)) => Ok(Fetch::Ready(f)),

@@ -245,9 +245,22 @@ impl HttpHost {
         key: &UpdateKey,
         dir: &std::path::Path,
     ) -> Result<Option<FetchedUpdate>, SyncError> {
-        let Some(manifest) = self.check_update(platform, current).await? else {
-            return Ok(None);
-        };
+        match self.check_update(platform, current).await? {
+            Some(manifest) => self.keep_update(&manifest, platform, current, key, dir).await,
+            None => Ok(None),
+        }
+    }
+
+    /// [`HttpHost::fetch_update`] for a manifest already asked for: downloads its package for
+    /// `platform`, verifies it and keeps it in `dir` (with its signature beside it).
+    pub async fn keep_update(
+        &self,
+        manifest: &Manifest,
+        platform: &str,
+        current: &str,
+        key: &UpdateKey,
+        dir: &std::path::Path,
+    ) -> Result<Option<FetchedUpdate>, SyncError> {
         let package = manifest.offer(current, platform)?.ok_or_else(|| {
             SyncError::Protocol(format!("the host offered {} to a till at {current}", manifest.version))
         })?;
