@@ -112,6 +112,11 @@ fn ensure(packages: &[&str]) -> Result<(), String> {
     apt(&args)
 }
 
+/// xtask's builds are whole-tree builds (tests, Windows, packages), where incremental caches
+/// cost gigabytes of disk (a cold `cargo xtask test` ran CI's disk full) and save little:
+/// they are off for every cargo xtask runs. A developer's own `cargo build` keeps them.
+pub const INCREMENTAL: &str = "0";
+
 /// Runs cargo test, passing its output through, and ends with one line that sums every test
 /// binary's result (`N passed, N failed`): cargo's own last line is the last binary's, often a
 /// doc-test run with nothing in it.
@@ -121,6 +126,7 @@ fn test_summarised(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: cargo {}", args.join(" "));
     let mut child = Command::new(cargo)
         .args(args)
+        .env("CARGO_INCREMENTAL", INCREMENTAL)
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -156,6 +162,7 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: cargo {}", args.join(" "));
     let status = Command::new(cargo)
         .args(args)
+        .env("CARGO_INCREMENTAL", INCREMENTAL)
         .envs(env.iter().copied())
         .status()
         .map_err(|e| e.to_string())?;

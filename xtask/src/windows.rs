@@ -54,6 +54,7 @@ fn cross_cargo(args: &[&str]) -> Result<(), String> {
     .env("RUSTC", "/usr/bin/rustc")
     .env("RUSTDOC", "/usr/bin/rustdoc")
     .env("RUSTC_BOOTSTRAP", "1")
+    .env("CARGO_INCREMENTAL", crate::INCREMENTAL)
     // rustup's variables would point Debian's cargo at rustup's toolchain.
     .env_remove("RUSTUP_TOOLCHAIN")
     .env_remove("CARGO")
