@@ -203,7 +203,10 @@ app-host-title = Back office
 app-host-alone = Not enrolled: this till works alone. Enrol it with the activation code from the portal's "Set up POS" page.
 app-host-synced = Up to date: every sale is uploaded.
 app-host-starting = Connecting…
-app-host-waiting = { $backlog } events waiting to upload.
+app-host-waiting = { $backlog ->
+        [one] 1 event waiting to upload.
+       *[other] { $backlog } events waiting to upload.
+    }
 app-host-failing = Uploads are failing and will be retried: { $error }
 app-host-leave = Leave the back office
 app-host-leave-confirm = Leave now

@@ -155,7 +155,7 @@ function BackOffice() {
             {host.error
               ? t("app-host-failing", { error: host.error })
               : host.backlog > 0
-                ? t("app-host-waiting", { backlog: String(host.backlog) })
+                ? t("app-host-waiting", { backlog: host.backlog })
                 : host.synced
                   ? t("app-host-synced")
                   : t("app-host-starting")}
