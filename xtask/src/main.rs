@@ -452,6 +452,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     a.extend(args.iter().map(String::as_str));
     cargo(&a, &[])?;
     cargo(&["bench", "-p", "till-terminal", "--bench", "zvt"], &[])?;
+    // A Bluetooth reader's return to a usable link, and a sale over its stream against a pty.
+    cargo(&["bench", "-p", "till-bluetooth", "--bench", "link"], &[])?;
     // The Windows build under Wine against the Linux build, as a ratio; both in the dev
     // profile (the Windows build the tests run is a dev build).
     let wine = windows::prepare()?;

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use till_domain::ports::{PaymentTerminal, ReceiptPrinter};
 
 use crate::driver::{Connection, StopBits, ZvtConfig, ZvtTerminal};
+use crate::stream::StreamSource;
 use crate::nexo::device::{self, TillSide};
 use crate::nexo::transport::Endpoint;
 use crate::nexo::{DerivedKey, NexoConfig, NexoError, NexoTerminal, SecurityKey};
@@ -89,6 +90,9 @@ pub enum ConfigError {
     /// `stop_bits` other than 1 or 2.
     #[error("[terminal] stop_bits = {0}: use 1 or 2")]
     StopBits(u8),
+    /// `connection = { kind = "bluetooth", ... }` opened without the till's Bluetooth link.
+    #[error("[terminal] a Bluetooth reader is reached through the till's Bluetooth link, which is not running")]
+    NoBluetoothLink,
     /// `kind = "nexo"` without a `[terminal.nexo]` table.
     #[error("[terminal] kind = \"nexo\" needs a [terminal.nexo] table (address, poiid, root_certificate, key)")]
     NoNexo,
@@ -107,7 +111,18 @@ impl TerminalConfig {
     /// The configured ZVT or nexo terminal, or `None` when the simulator is configured. A
     /// nexo terminal's device requests are not taken (see [`TerminalConfig::open_with`]).
     pub fn open(&self, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
-        self.open_terminal(currency_numeric, None)
+        self.open_terminal(currency_numeric, None, None)
+    }
+
+    /// As [`TerminalConfig::open_with`], for a reader whose link `streams` keeps (a paired
+    /// Bluetooth reader: `till-bluetooth`'s supervisor).
+    pub fn open_linked(
+        &self,
+        currency_numeric: u16,
+        printer: Arc<dyn ReceiptPrinter>,
+        streams: Arc<dyn StreamSource>,
+    ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
+        self.open_terminal(currency_numeric, Some(printer), Some(streams))
     }
 
     /// As [`TerminalConfig::open`], and for a nexo terminal with `listen`, the till's endpoint
@@ -118,19 +133,24 @@ impl TerminalConfig {
         currency_numeric: u16,
         printer: Arc<dyn ReceiptPrinter>,
     ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
-        self.open_terminal(currency_numeric, Some(printer))
+        self.open_terminal(currency_numeric, Some(printer), None)
     }
 
     fn open_terminal(
         &self,
         currency_numeric: u16,
         printer: Option<Arc<dyn ReceiptPrinter>>,
+        streams: Option<Arc<dyn StreamSource>>,
     ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
         match self.kind {
             TerminalKind::Simulator => Ok(None),
             TerminalKind::Zvt => {
                 let connection = self.connection.clone().ok_or(ConfigError::NoConnection)?;
+                if matches!(connection, Connection::Bluetooth { .. }) && streams.is_none() {
+                    return Err(ConfigError::NoBluetoothLink);
+                }
                 let mut config = ZvtConfig::new(connection, currency_numeric);
+                config.streams = streams;
                 if let Some(pw) = self.password {
                     config.password = pw;
                 }

@@ -23,6 +23,7 @@ use crate::ecr::{Ecr, Ending, Reply, SequenceError, SequenceTimings};
 use crate::error::ZvtError;
 use crate::packet::{Fields, Packet};
 use crate::serial::{SerialLink, Timings};
+use crate::stream::StreamSource;
 use crate::transport::{ApduStream, Transport};
 
 /// Where the PIN pad is.
@@ -34,6 +35,9 @@ pub enum Connection {
     Serial { path: String, baud: u32 },
     /// TCP, bare APDUs (port 20007 by default).
     Tcp { address: String },
+    /// A paired Bluetooth reader (`till-bluetooth`), serial-framed over its link. The link
+    /// itself is kept by the [`ZvtConfig::streams`] the till gives the driver.
+    Bluetooth { address: String },
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ pub struct ZvtConfig {
     pub sequence: SequenceTimings,
     /// Serial stop bits: 2 (the ZVT default [P16 §2]) or 1.
     pub stop_bits: StopBits,
+    /// What keeps a [`Connection::Bluetooth`] link and lends out its stream.
+    pub streams: Option<Arc<dyn StreamSource>>,
 }
 
 /// Serial stop bits.
@@ -66,16 +72,23 @@ impl ZvtConfig {
             link: Timings::default(),
             sequence: SequenceTimings::default(),
             stop_bits: StopBits::Two,
+            streams: None,
         }
     }
 }
 
 type Link = Ecr<Box<dyn Transport>>;
 
+/// The registered link, and for a kept link (Bluetooth) which of its connections it runs on.
+struct Held {
+    ecr: Link,
+    generation: Option<u64>,
+}
+
 /// A ZVT PIN pad.
 pub struct ZvtTerminal {
     config: ZvtConfig,
-    ecr: Mutex<Option<Link>>,
+    ecr: Mutex<Option<Held>>,
     abort: Arc<AtomicBool>,
 }
 
@@ -95,7 +108,7 @@ fn device(e: &ZvtError) -> DeviceError {
     match e {
         ZvtError::Timeout(_) => DeviceError::Timeout,
         ZvtError::Closed | ZvtError::Io(_) => DeviceError::LineLost(e.to_string()),
-        ZvtError::Transmission => DeviceError::Unavailable(e.to_string()),
+        ZvtError::Transmission | ZvtError::NoLink(_) => DeviceError::Unavailable(e.to_string()),
         other => DeviceError::Protocol(other.to_string()),
     }
 }
@@ -265,15 +278,45 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
+/// An opened transport, and for a kept link the generation of its stream.
+pub struct Opened {
+    pub transport: Box<dyn Transport>,
+    pub generation: Option<u64>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Opens the transport of a connection.
-pub async fn open(connection: &Connection, link: Timings, stop_bits: StopBits) -> Result<Box<dyn Transport>, ZvtError> {
-    match connection {
+pub async fn open(config: &ZvtConfig) -> Result<Opened, ZvtError> {
+    let (link, stop_bits) = (config.link, config.stop_bits);
+    let fresh = |transport: Box<dyn Transport>| Opened {
+        transport,
+        generation: None,
+    };
+    match &config.connection {
+        Connection::Bluetooth { address } => {
+            let source = config
+                .streams
+                .as_ref()
+                .ok_or_else(|| ZvtError::NoLink(format!("no Bluetooth link is kept for {address}")))?;
+            let live = source.open().await.map_err(ZvtError::NoLink)?;
+            Ok(Opened {
+                transport: Box::new(SerialLink::new(live.stream, link)),
+                generation: Some(live.generation),
+            })
+        }
         Connection::Tcp { address } => {
             let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(address))
                 .await
                 .map_err(|_| ZvtError::Timeout("connect"))??;
             stream.set_nodelay(true)?;
-            Ok(Box::new(ApduStream::new(stream)))
+            Ok(fresh(Box::new(ApduStream::new(stream))))
         }
         Connection::Serial { path, baud } => {
             use tokio_serial::SerialPortBuilderExt;
@@ -292,7 +335,7 @@ pub async fn open(connection: &Connection, link: Timings, stop_bits: StopBits) -
             // till is allowed. Windows has no such switch: a COM port has one owner.
             #[cfg(unix)]
             port.set_exclusive(false).map_err(|e| ZvtError::Io(e.to_string()))?;
-            Ok(Box::new(SerialLink::new(port, link)))
+            Ok(fresh(Box::new(SerialLink::new(port, link))))
         }
     }
 }
@@ -310,8 +353,8 @@ impl ZvtTerminal {
         self.config.password
     }
 
-    async fn connect(&self) -> Result<Link, DeviceError> {
-        let transport = open(&self.config.connection, self.config.link, self.config.stop_bits)
+    async fn connect(&self) -> Result<Held, DeviceError> {
+        let Opened { transport, generation } = open(&self.config)
             .await
             .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
         let mut ecr = Ecr::new(transport, self.config.sequence);
@@ -331,7 +374,7 @@ impl ZvtTerminal {
             Ok(Reply {
                 ending: Ending::Completed { .. },
                 ..
-            }) => Ok(ecr),
+            }) => Ok(Held { ecr, generation }),
             Ok(other) => Err(DeviceError::Unavailable(format!(
                 "registration refused: {:?}",
                 other.ending
@@ -347,10 +390,17 @@ impl ZvtTerminal {
         progress: &dyn ProgressSink,
     ) -> Result<Result<Reply, SequenceError>, DeviceError> {
         let mut guard = self.ecr.lock().await;
+        // A kept link that dropped (or came back as a new connection) since: never write to
+        // the dead stream; take the live one, or refuse before anything is sent.
+        if let (Some(Held { generation: Some(g), .. }), Some(source)) = (guard.as_ref(), &self.config.streams)
+            && !source.live(*g)
+        {
+            *guard = None;
+        }
         if guard.is_none() {
             *guard = Some(self.connect().await?);
         }
-        let Some(ecr) = guard.as_mut() else {
+        let Some(Held { ecr, .. }) = guard.as_mut() else {
             return Err(DeviceError::Unavailable("not connected".to_owned()));
         };
         let mut on_status = |s: u8| progress.progress(progress_of(s));

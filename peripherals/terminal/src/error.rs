@@ -32,6 +32,9 @@ pub enum ZvtError {
     /// The connection or device closed.
     #[error("connection closed")]
     Closed,
+    /// The PIN pad's link is down (a Bluetooth reader away or reconnecting): nothing was sent.
+    #[error("no link: {0}")]
+    NoLink(String),
     /// An I/O error from the port or socket.
     #[error("i/o: {0}")]
     Io(String),

@@ -27,6 +27,7 @@ pub mod packet;
 pub mod pty;
 pub mod serial;
 pub mod sim;
+pub mod stream;
 pub mod transport;
 pub mod view;
 
@@ -36,3 +37,4 @@ pub use driver::{Connection, ZvtConfig, ZvtTerminal};
 pub use error::ZvtError;
 pub use packet::Packet;
 pub use sim::ZvtSim;
+pub use stream::{ByteStream, LinkStream, StreamSource};
