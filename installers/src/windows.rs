@@ -1,4 +1,4 @@
-//! The Windows installer: the cross-built programs, stripped of their debug sections and each
+//! The Windows installer: the cross-built programs, stripped of their symbols and debug sections and each
 //! Authenticode-signed, packed by NSIS (`installers/windows/opentill.nsi`) into one installer
 //! whose uninstaller and whose own file are signed as makensis writes them.
 
@@ -44,10 +44,12 @@ pub fn installer(
     for name in files {
         let to = stage.join(name);
         install_file(&bin.join(name), &to, 0o644)?;
-        // Without their debug sections (as the Linux packages' programs), before signing: the
-        // GNU toolchain keeps DWARF inside the .exe, several times the code's size.
+        // Stripped before signing: the GNU toolchain keeps DWARF and a COFF symbol table inside
+        // the .exe, together several times the code's size. `--strip-all` keeps the base
+        // relocations (.reloc, for ASLR) and the unwind tables; a panic still names its file
+        // and line, a backtrace no longer names functions.
         run(
-            Command::new("x86_64-w64-mingw32-strip").arg("--strip-debug").arg(&to),
+            Command::new("x86_64-w64-mingw32-strip").arg("--strip-all").arg(&to),
             &format!("strip {name}"),
         )?;
         if let Some(identity) = sign {

@@ -20,7 +20,10 @@ RequestExecutionLevel admin
 !ifdef FAST
 SetCompressor zlib
 !else
+; One LZMA stream over all the programs with a dictionary larger than any of them: they share
+; much of their code (std, tokio, serde, the till crates), which the default 8 MB forgets.
 SetCompressor /SOLID lzma
+SetCompressorDictSize 64
 !endif
 ManifestDPIAware true
 

@@ -119,7 +119,25 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     let sign = authenticode(!unsigned && !only_linux)?;
     let update_key = update_key(!unsigned)?;
     let out = root().join("target/dist");
-    let _ = std::fs::remove_dir_all(&out);
+    if only_linux || only_windows {
+        // One platform's packages are made again; the other's stay for `bench --dist`.
+        let ours = |name: &str| {
+            if only_windows {
+                name.ends_with(".exe") || name.ends_with(".exe.sig")
+            } else {
+                !name.ends_with(".exe") && !name.ends_with(".exe.sig")
+            }
+        };
+        for entry in std::fs::read_dir(&out).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if ours(&name) || name == "SHA256SUMS" {
+                let path = entry.path();
+                let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+            }
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&out);
+    }
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut made = Vec::new();
     if !only_windows {

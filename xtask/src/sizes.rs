@@ -58,20 +58,32 @@ fn contents(package: &Path) -> Result<Vec<(String, u64)>, String> {
             4,
         )
     } else {
-        let bin = root()
-            .join("target/windows")
-            .join(crate::windows::TARGET)
-            .join("release");
-        opentill_installers::windows::FILES
-            .iter()
-            .map(|f| {
-                let bytes = std::fs::metadata(bin.join(f)).map(|m| m.len()).unwrap_or(0);
-                (format!("{f} (before compression)"), bytes)
-            })
-            .collect()
+        // 7-Zip reads NSIS installers: the files as the installer holds them (stripped, signed).
+        seven_zip_listing(&output(Command::new("7zz").args(["l", "-slt"]).arg(package))?)
     };
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
     Ok(files)
+}
+
+/// `(path, bytes)` of the files in `7zz l -slt`'s listing: blocks of `Key = value` lines, one
+/// per entry, after a `----------` line; directories and NSIS's own script are left out.
+fn seven_zip_listing(text: &str) -> Vec<(String, u64)> {
+    let entries = text.split_once("\n----------\n").map_or("", |(_, rest)| rest);
+    entries
+        .split("\n\n")
+        .filter_map(|block| {
+            let field = |key: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix(" = ")))
+            };
+            let path = field("Path")?;
+            let bytes = field("Size")?.parse().ok()?;
+            let folder =
+                field("Folder").is_some_and(|f| f == "+") || field("Attributes").is_some_and(|a| a.starts_with('D'));
+            (!folder && !path.starts_with('[')).then(|| (path.replace('\\', "/"), bytes))
+        })
+        .collect()
 }
 
 /// A JSON string (xtask has no JSON library: names and paths here are plain).
@@ -94,6 +106,7 @@ fn mb(bytes: u64) -> String {
 }
 
 pub fn bench() -> Result<(), String> {
+    crate::ensure(&["7zip"])?;
     let dist = root().join("target/dist");
     if packages(&dist).is_empty() {
         eprintln!("xtask: no packages in target/dist: making them (cargo xtask dist --unsigned)");

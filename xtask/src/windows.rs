@@ -76,10 +76,11 @@ pub fn build(all: bool) -> Result<PathBuf, String> {
     build_profile(all, false)
 }
 
-/// [`build`] in the dev or the release profile (`cargo xtask dist`).
+/// [`build`] in the dev profile, or for a release (`cargo xtask dist`) in the `dist` profile
+/// (Cargo.toml: the release profile with whole-program LTO, for the installer's size).
 pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
     crate::ensure(PACKAGES)?;
-    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    let profile: &[&str] = if release { &["--profile", "dist"] } else { &[] };
     let cross = |args: &[&str]| cross_cargo(&[profile, args].concat());
     cross(&[
         "-p",
@@ -111,7 +112,7 @@ pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
             cross(&["-p", "opentill-app", "--bin", "opentill"])?;
         }
     }
-    let dir = if release { "release" } else { "debug" };
+    let dir = if release { "dist" } else { "debug" };
     Ok(root().join("target/windows").join(TARGET).join(dir))
 }
 
