@@ -92,3 +92,26 @@ update-downloaded = Update { $version } downloaded and verified: { $path }
 update-installing = Installing update { $version }…
 update-installed = Update { $version } installed. Restart OpenTill to use it.
 update-applied = Update { $package } installed.
+
+## Bluetooth card readers (till bluetooth)
+bt-bad-address = “{ $input }” is not a Bluetooth address. Use six pairs of hex digits, like AA:BB:CC:DD:EE:FF.
+bt-no-adapter = This till has no Bluetooth adapter, or Bluetooth is not running.
+bt-adapter-off = Bluetooth is switched off on this till. Switch it on and try again.
+bt-not-found = No reader { $address } is in range. Wake the reader and scan again.
+bt-wrong-passkey = The passkey did not match the one on the reader. Nothing was paired; try again.
+bt-refused = The reader refused to pair: { $reason }. Put it in pairing mode and try again.
+bt-not-paired = The reader is not paired with this till.
+bt-unreachable = The reader did not answer: { $reason }.
+bt-other = Bluetooth problem: { $reason }
+bt-none-named = No reader called “{ $name }” was found. Scan first, or give its address.
+bt-same-name = More than one reader is called “{ $name }” ({ $addresses }). Choose one by its address.
+bt-scan-none = No card reader found. Wake the reader, put it in pairing mode and scan again.
+bt-reader-line = { $address }  { $name }  { $rssi } dBm
+bt-unnamed = (no name)
+bt-mark-paired = paired
+bt-mark-same-name = same name as another reader
+bt-paired = Paired with { $address }. The till trusts it, so it reconnects by itself.
+bt-forgotten = Forgot the reader { $address }.
+bt-status-on = Bluetooth adapter { $adapter }: on.
+bt-status-off = Bluetooth adapter { $adapter }: switched off.
+bt-status-none-paired = No card reader is paired.

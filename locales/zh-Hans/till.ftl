@@ -91,3 +91,26 @@ update-downloaded = 更新 { $version } 已下载并通过验证：{ $path }
 update-installing = 正在安装更新 { $version }…
 update-installed = 更新 { $version } 已安装。请重新启动 OpenTill 以使用新版本。
 update-applied = 已安装更新 { $package }。
+
+## 蓝牙读卡器（till bluetooth）
+bt-bad-address = “{ $input }”不是蓝牙地址。请用六组十六进制数字，例如 AA:BB:CC:DD:EE:FF。
+bt-no-adapter = 此收银机没有蓝牙适配器，或蓝牙未在运行。
+bt-adapter-off = 此收银机的蓝牙已关闭。请打开后再试。
+bt-not-found = 范围内没有读卡器 { $address }。请唤醒读卡器后重新搜索。
+bt-wrong-passkey = 配对码与读卡器上显示的不符。未配对，请再试一次。
+bt-refused = 读卡器拒绝配对：{ $reason }。请将其设为配对模式后再试。
+bt-not-paired = 此读卡器尚未与本收银机配对。
+bt-unreachable = 读卡器没有响应：{ $reason }。
+bt-other = 蓝牙问题：{ $reason }
+bt-none-named = 找不到名为“{ $name }”的读卡器。请先搜索，或输入其地址。
+bt-same-name = 有多于一台读卡器名为“{ $name }”（{ $addresses }）。请按地址选择其中一台。
+bt-scan-none = 找不到读卡器。请唤醒读卡器、设为配对模式后重新搜索。
+bt-reader-line = { $address }  { $name }  { $rssi } dBm
+bt-unnamed = （无名称）
+bt-mark-paired = 已配对
+bt-mark-same-name = 与另一台读卡器同名
+bt-paired = 已与 { $address } 配对。本收银机信任此读卡器，它会自动重新连接。
+bt-forgotten = 已移除读卡器 { $address }。
+bt-status-on = 蓝牙适配器 { $adapter }：已打开。
+bt-status-off = 蓝牙适配器 { $adapter }：已关闭。
+bt-status-none-paired = 尚未配对任何读卡器。

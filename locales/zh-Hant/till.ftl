@@ -91,3 +91,26 @@ update-downloaded = 更新 { $version } 已下載並通過驗證：{ $path }
 update-installing = 正在安裝更新 { $version }…
 update-installed = 更新 { $version } 已安裝。請重新啟動 OpenTill 以使用新版本。
 update-applied = 已安裝更新 { $package }。
+
+## 藍牙讀卡器（till bluetooth）
+bt-bad-address = 「{ $input }」不是藍牙地址。請用六組十六進位數字，例如 AA:BB:CC:DD:EE:FF。
+bt-no-adapter = 此收銀機沒有藍牙介面卡，或藍牙未在執行。
+bt-adapter-off = 此收銀機的藍牙已關閉。請開啟後再試。
+bt-not-found = 範圍內沒有讀卡器 { $address }。請喚醒讀卡器後重新搜尋。
+bt-wrong-passkey = 配對碼與讀卡器上顯示的不符。未配對，請再試一次。
+bt-refused = 讀卡器拒絕配對：{ $reason }。請將其設為配對模式後再試。
+bt-not-paired = 此讀卡器尚未與本收銀機配對。
+bt-unreachable = 讀卡器沒有回應：{ $reason }。
+bt-other = 藍牙問題：{ $reason }
+bt-none-named = 找不到名為「{ $name }」的讀卡器。請先搜尋，或輸入其地址。
+bt-same-name = 有多於一部讀卡器名為「{ $name }」（{ $addresses }）。請以地址選擇其中一部。
+bt-scan-none = 找不到讀卡器。請喚醒讀卡器、設為配對模式後重新搜尋。
+bt-reader-line = { $address }  { $name }  { $rssi } dBm
+bt-unnamed = （無名稱）
+bt-mark-paired = 已配對
+bt-mark-same-name = 與另一部讀卡器同名
+bt-paired = 已與 { $address } 配對。本收銀機信任此讀卡器，它會自動重新連線。
+bt-forgotten = 已移除讀卡器 { $address }。
+bt-status-on = 藍牙介面卡 { $adapter }：已開啟。
+bt-status-off = 藍牙介面卡 { $adapter }：已關閉。
+bt-status-none-paired = 尚未配對任何讀卡器。

@@ -40,6 +40,10 @@ const PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "imagemagick",
     "xdotool",
+    // Bluetooth (till-bluetooth, BlueZ over D-Bus): libdbus to build against; the tests' own
+    // private bus, where PyPI's python-dbusmock plays BlueZ.
+    "libdbus-1-dev",
+    "dbus-daemon",
 ];
 
 /// `apt-get ARGS`, as root or through sudo.
@@ -264,9 +268,16 @@ fn qriskit_oracle() -> Result<(), String> {
             &["-m", "venv", &venv.to_string_lossy()],
         )?;
     }
+    // python-dbusmock (dev-only) plays BlueZ on the Bluetooth tests' private bus.
     run(
         &venv.join("bin/pip"),
-        &["install", "--quiet", "--disable-pip-version-check", "qriskit==0.2.0"],
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "qriskit==0.2.0",
+            "python-dbusmock==0.38.0",
+        ],
     )
 }
 

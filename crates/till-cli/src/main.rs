@@ -4,6 +4,7 @@
 //! 3 authentication, 4 blocked by the host, 5 not found, 6 device, 7 journal or configuration,
 //! 8 an earlier transaction is still unresolved.
 
+mod bluetooth;
 mod config;
 mod demo;
 mod devices;
@@ -218,6 +219,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: devices::DevicesCmd,
     },
+    /// Bluetooth card readers: scan, pair, forget, status.
+    Bluetooth {
+        #[command(subcommand)]
+        cmd: bluetooth::BluetoothCmd,
+    },
     /// The configured PIN pad.
     Terminal {
         #[command(subcommand)]
@@ -413,6 +419,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         Cmd::Print { cmd } => return print::run(cmd, &cli, out).await,
         Cmd::Qr { cmd } => return qr::run(cmd, out),
         Cmd::Devices { cmd } => return Ok(devices::run(cmd, out)),
+        Cmd::Bluetooth { cmd } => return Ok(bluetooth::run(cmd, out).await),
         _ => {}
     }
     let dir = cli.data_dir.clone().unwrap_or_else(till::store::default_data_dir);
@@ -661,7 +668,7 @@ async fn run(cli: Cli, lang: Lang, out: &Out) -> Result<u8, TillError> {
         }
         Cmd::Zvt { .. } | Cmd::Emv { .. } | Cmd::Nexo { .. } => Ok(0),
         Cmd::Print { .. } => Ok(0),
-        Cmd::Qr { .. } | Cmd::Devices { .. } => Ok(0),
+        Cmd::Qr { .. } | Cmd::Devices { .. } | Cmd::Bluetooth { .. } => Ok(0),
     }
 }
 

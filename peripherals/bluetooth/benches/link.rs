@@ -22,7 +22,10 @@ use till_terminal::{StreamSource, ZvtSim};
 
 fn percentiles(mut times: Vec<Duration>) -> (Duration, Duration) {
     times.sort();
-    (times[times.len() / 2], times[(times.len() * 99 / 100).min(times.len() - 1)])
+    (
+        times[times.len() / 2],
+        times[(times.len() * 99 / 100).min(times.len() - 1)],
+    )
 }
 
 async fn authorizations(terminal: &dyn PaymentTerminal, n: usize) -> (Duration, Duration) {
@@ -58,7 +61,10 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let address: Address = "00:1B:10:55:0A:01".parse().expect("address");
-        let reader = Arc::new(SimReader::new(address.clone(), Arc::new(ZvtSim::open(None).expect("simulator"))));
+        let reader = Arc::new(SimReader::new(
+            address.clone(),
+            Arc::new(ZvtSim::open(None).expect("simulator")),
+        ));
         let link = Arc::new(Supervisor::start(address.clone(), reader.clone(), Backoff::default()));
         wait(&link, LinkState::is_connected).await;
 
@@ -105,7 +111,11 @@ fn main() {
             "reader back -> usable link",
             ms(back_p50),
             ms(back_p99),
-            if back_p99 <= Duration::from_secs(2) { "met" } else { "MISSED" }
+            if back_p99 <= Duration::from_secs(2) {
+                "met"
+            } else {
+                "MISSED"
+            }
         );
         println!(
             "{:<52} p50 {:.3} ms, p99 {:.3} ms",
@@ -127,8 +137,11 @@ fn main() {
             "bluetooth_minus_pty_p50_ms": added,
         });
         let out = till_testkit::bench_dir().expect("bench dir");
-        std::fs::write(out.join("bluetooth.json"), serde_json::to_string_pretty(&json).expect("json"))
-            .expect("write");
+        std::fs::write(
+            out.join("bluetooth.json"),
+            serde_json::to_string_pretty(&json).expect("json"),
+        )
+        .expect("write");
         println!("\nwritten: {}", out.join("bluetooth.json").display());
     });
 }

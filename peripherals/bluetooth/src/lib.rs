@@ -12,8 +12,10 @@
 //! - [`sim::SimReader`]: a reader for the demo and the tests, the ZVT simulator behind the byte
 //!   stream, which can be switched off and on.
 
-pub mod supervisor;
+#[cfg(target_os = "linux")]
+pub mod bluez;
 pub mod sim;
+pub mod supervisor;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,13 @@ pub struct Address(String);
 impl Address {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `s` is written like an address (hex digits with `:` or `-` between), right or
+    /// not: a mistyped address is told as such, not looked up as a reader's name.
+    pub fn looks_like(s: &str) -> bool {
+        let s = s.trim();
+        s.contains([':', '-']) && s.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '-')
     }
 }
 
@@ -127,9 +136,18 @@ pub struct ReaderFilter {
 impl Default for ReaderFilter {
     fn default() -> ReaderFilter {
         ReaderFilter {
-            names: ["Miura *", "WisePad*", "Chipper*", "BBPOS*", "PAX*", "D1*0-*", "mPOS*", "OpenTill reader*"]
-                .map(String::from)
-                .to_vec(),
+            names: [
+                "Miura *",
+                "WisePad*",
+                "Chipper*",
+                "BBPOS*",
+                "PAX*",
+                "D1*0-*",
+                "mPOS*",
+                "OpenTill reader*",
+            ]
+            .map(String::from)
+            .to_vec(),
             // Major class peripheral (0x05, bits 8-12), minor card reader (0x06, bits 2-5), as
             // the Bluetooth Assigned Numbers give them.
             classes: vec![0x0518],
@@ -212,6 +230,10 @@ pub enum BtError {
     Refused(String),
     #[error("the reader is not paired")]
     NotPaired,
+    #[error("no reader is called {0:?}")]
+    NoneNamed(String),
+    #[error("{} readers are called {name:?} ({}): choose one by its address", addresses.len(), addresses.join(", "))]
+    SameName { name: String, addresses: Vec<String> },
     #[error("the reader did not answer: {0}")]
     Unreachable(String),
     #[error("Bluetooth: {0}")]
@@ -229,6 +251,8 @@ impl BtError {
             BtError::WrongPasskey => "bt-wrong-passkey",
             BtError::Refused(_) => "bt-refused",
             BtError::NotPaired => "bt-not-paired",
+            BtError::NoneNamed(_) => "bt-none-named",
+            BtError::SameName { .. } => "bt-same-name",
             BtError::Unreachable(_) => "bt-unreachable",
             BtError::Other(_) => "bt-other",
         }
@@ -243,9 +267,17 @@ mod tests {
     fn addresses_parse_in_either_notation_and_refuse_the_rest() -> Result<(), BtError> {
         let a: Address = "aa-bb-cc-dd-ee-0f".parse()?;
         assert_eq!(a.as_str(), "AA:BB:CC:DD:EE:0F");
-        for bad in ["", "AA:BB:CC:DD:EE", "AA:BB:CC:DD:EE:GG", "AAA:BB:CC:DD:EE:FF", "AA:BB:CC:DD:EE:FF:00"] {
+        for bad in [
+            "",
+            "AA:BB:CC:DD:EE",
+            "AA:BB:CC:DD:EE:GG",
+            "AAA:BB:CC:DD:EE:FF",
+            "AA:BB:CC:DD:EE:FF:00",
+        ] {
             assert!(bad.parse::<Address>().is_err(), "{bad}");
         }
+        assert!(Address::looks_like("11:22") && Address::looks_like("aa-bb"));
+        assert!(!Address::looks_like("Miura 010") && !Address::looks_like("cafe"));
         Ok(())
     }
 
@@ -268,7 +300,10 @@ mod tests {
         assert!(f.matches(&device(Some("Miura 1234"), None, &[])?));
         assert!(f.matches(&device(Some("pax-a920"), None, &[])?));
         assert!(f.matches(&device(None, Some(0x0518), &[])?));
-        assert!(f.matches(&device(None, Some(0x20_0518), &[])?), "service bits are ignored");
+        assert!(
+            f.matches(&device(None, Some(0x20_0518), &[])?),
+            "service bits are ignored"
+        );
         assert!(f.matches(&device(Some("X"), None, &[BLE_UART_UUID])?));
         assert!(!f.matches(&device(Some("Jabra Elite"), Some(0x0240_0418), &[])?));
         assert!(!f.matches(&device(None, None, &[])?));
@@ -289,7 +324,10 @@ mod tests {
     #[test]
     fn the_transport_follows_the_services() {
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(Reader::transport_of(&s(&[BLE_UART_UUID, SPP_UUID])), Some(Transport::Rfcomm));
+        assert_eq!(
+            Reader::transport_of(&s(&[BLE_UART_UUID, SPP_UUID])),
+            Some(Transport::Rfcomm)
+        );
         assert_eq!(Reader::transport_of(&s(&[BLE_UART_UUID])), Some(Transport::BleUart));
         assert_eq!(Reader::transport_of(&s(&[])), None);
     }

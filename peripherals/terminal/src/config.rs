@@ -30,10 +30,10 @@ use std::sync::Arc;
 use till_domain::ports::{PaymentTerminal, ReceiptPrinter};
 
 use crate::driver::{Connection, StopBits, ZvtConfig, ZvtTerminal};
-use crate::stream::StreamSource;
 use crate::nexo::device::{self, TillSide};
 use crate::nexo::transport::Endpoint;
 use crate::nexo::{DerivedKey, NexoConfig, NexoError, NexoTerminal, SecurityKey};
+use crate::stream::StreamSource;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -392,7 +392,12 @@ impl ZvtTerminal {
         let mut guard = self.ecr.lock().await;
         // A kept link that dropped (or came back as a new connection) since: never write to
         // the dead stream; take the live one, or refuse before anything is sent.
-        if let (Some(Held { generation: Some(g), .. }), Some(source)) = (guard.as_ref(), &self.config.streams)
+        if let (
+            Some(Held {
+                generation: Some(g), ..
+            }),
+            Some(source),
+        ) = (guard.as_ref(), &self.config.streams)
             && !source.live(*g)
         {
             *guard = None;

@@ -2,6 +2,8 @@
 //! SIGKILL for the crash test.
 
 mod bad_input;
+#[cfg(target_os = "linux")]
+mod bluetooth;
 mod config;
 mod crash;
 mod devices;

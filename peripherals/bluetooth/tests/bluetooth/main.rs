@@ -55,7 +55,12 @@ fn counter(name: &str) -> Result<Counter, Box<dyn std::error::Error>> {
     let mut opts = TillOptions::new(config);
     opts.clock = clock;
     let journal = Journal::open(&dir.path().join("journal.sqlite"))?;
-    let till = Till::open(journal, AuthStore::open(&dir.path().join("auth.sqlite"))?, devices, opts)?;
+    let till = Till::open(
+        journal,
+        AuthStore::open(&dir.path().join("auth.sqlite"))?,
+        devices,
+        opts,
+    )?;
     till.change_pin("1", "0001", PIN)?;
     till.login("1", PIN)?;
     Ok(Counter {
@@ -171,7 +176,11 @@ async fn a_link_cut_under_an_authorization_is_unknown_then_resolved_once_back() 
     until(&c.link, LinkState::is_connected).await?;
     let recovered = c.till.recover().await?;
     assert_eq!(recovered.len(), 1);
-    assert_eq!(recovered[0].kind, till::RecoveryKind::Reversed, "never booked: not charged");
+    assert_eq!(
+        recovered[0].kind,
+        till::RecoveryKind::Reversed,
+        "never booked: not charged"
+    );
     assert_eq!(booked_sales(&c.reader), 0, "no double charge");
     let after = c.till.sale(card(500)).await?;
     assert_eq!(after.txn.status, TxnStatus::Approved);
