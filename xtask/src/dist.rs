@@ -147,7 +147,8 @@ pub fn dist(args: &[String]) -> Result<(), String> {
         crate::cargo(
             &[
                 "build",
-                "--release",
+                "--profile",
+                "release-lto",
                 "-p",
                 "opentill-app",
                 "--features",
@@ -169,7 +170,7 @@ pub fn dist(args: &[String]) -> Result<(), String> {
             ],
             &[],
         )?;
-        let bin = root().join("target/release");
+        let bin = root().join("target/release-lto");
         let stage = out.join("stage");
         let keyring = gpg.as_ref().map(|g| g.export(false)).transpose()?;
         let url = env("OPENTILL_APT_URL");

@@ -76,11 +76,11 @@ pub fn build(all: bool) -> Result<PathBuf, String> {
     build_profile(all, false)
 }
 
-/// [`build`] in the dev profile, or for a release (`cargo xtask dist`) in the `dist` profile
-/// (Cargo.toml: the release profile with whole-program LTO, for the installer's size).
+/// [`build`] in the dev profile, or for a release (`cargo xtask dist`) in the `release-lto`
+/// profile (Cargo.toml: the release profile with whole-program LTO, for the packages' size).
 pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
     crate::ensure(PACKAGES)?;
-    let profile: &[&str] = if release { &["--profile", "dist"] } else { &[] };
+    let profile: &[&str] = if release { &["--profile", "release-lto"] } else { &[] };
     let cross = |args: &[&str]| cross_cargo(&[profile, args].concat());
     cross(&[
         "-p",
@@ -112,7 +112,7 @@ pub fn build_profile(all: bool, release: bool) -> Result<PathBuf, String> {
             cross(&["-p", "opentill-app", "--bin", "opentill"])?;
         }
     }
-    let dir = if release { "dist" } else { "debug" };
+    let dir = if release { "release-lto" } else { "debug" };
     Ok(root().join("target/windows").join(TARGET).join(dir))
 }
 
