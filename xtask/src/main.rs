@@ -41,9 +41,12 @@ const PACKAGES: &[&str] = &[
     "imagemagick",
     "xdotool",
     // Bluetooth (till-bluetooth, BlueZ over D-Bus): libdbus to build against; the tests' own
-    // private bus, where PyPI's python-dbusmock plays BlueZ.
+    // private bus, where PyPI's python-dbusmock plays BlueZ. Its dbus-python comes from PyPI as
+    // source, built against libdbus and GLib with Python's headers.
     "libdbus-1-dev",
     "dbus-daemon",
+    "libglib2.0-dev",
+    "python3-dev",
 ];
 
 /// `apt-get ARGS`, as root or through sudo.
