@@ -1,6 +1,6 @@
-//! The Windows installer: the cross-built programs, stripped of their symbols and debug sections and each
-//! Authenticode-signed, packed by NSIS (`installers/windows/opentill.nsi`) into one installer
-//! whose uninstaller and whose own file are signed as makensis writes them.
+//! The Windows installer: the cross-built programs, stripped of their symbols and debug
+//! sections and each Authenticode-signed, packed by NSIS (`installers/windows/opentill.nsi`)
+//! into one installer whose uninstaller and whose own file are signed as makensis writes them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -121,16 +121,10 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     let out = root().join("target/dist");
     if only_linux || only_windows {
         // One platform's packages are made again; the other's stay for `bench --dist`.
-        let ours = |name: &str| {
-            if only_windows {
-                name.ends_with(".exe") || name.ends_with(".exe.sig")
-            } else {
-                !name.ends_with(".exe") && !name.ends_with(".exe.sig")
-            }
-        };
+        let windows = |name: &str| name.ends_with(".exe") || name.ends_with(".exe.sig");
         for entry in std::fs::read_dir(&out).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if ours(&name) || name == "SHA256SUMS" {
+            if windows(&name) == only_windows || name == "SHA256SUMS" {
                 let path = entry.path();
                 let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
             }

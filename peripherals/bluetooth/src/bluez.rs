@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bluer::Session;
 use bluer::agent::{Agent, ReqError};
-use bluer::{AdapterEvent, Session};
 use tokio_stream::StreamExt;
 
 use crate::{Address, BtError, Reader, ReaderFilter};
@@ -90,11 +90,15 @@ impl BlueZ {
 
     /// What BlueZ knows of `address`.
     pub async fn reader(&self, address: &Address) -> Result<Reader, BtError> {
-        let known = self.adapter.device_addresses().await.map_err(bt)?;
         let at = BlueZ::address(address)?;
-        if !known.contains(&at) {
+        if !self.adapter.device_addresses().await.map_err(bt)?.contains(&at) {
             return Err(BtError::NotFound(address.clone()));
         }
+        self.describe(address.clone(), at).await
+    }
+
+    /// A device BlueZ lists, as the pairing screen shows it.
+    async fn describe(&self, address: Address, at: bluer::Address) -> Result<Reader, BtError> {
         let d = self.adapter.device(at).map_err(bt)?;
         let services: Vec<String> = d
             .uuids()
@@ -105,7 +109,7 @@ impl BlueZ {
             .map(|u| u.to_string().to_lowercase())
             .collect();
         Ok(Reader {
-            address: address.clone(),
+            address,
             name: d.name().await.map_err(bt)?,
             rssi: d.rssi().await.map_err(bt)?,
             class: d.class().await.map_err(bt)?,
@@ -118,9 +122,8 @@ impl BlueZ {
 
     async fn known(&self, filter: &ReaderFilter) -> Result<Vec<Reader>, BtError> {
         let mut found = Vec::new();
-        for a in self.adapter.device_addresses().await.map_err(bt)? {
-            let address: Address = a.to_string().parse()?;
-            let reader = self.reader(&address).await?;
+        for at in self.adapter.device_addresses().await.map_err(bt)? {
+            let reader = self.describe(at.to_string().parse()?, at).await?;
             if filter.matches(&reader) {
                 found.push(reader);
             }
@@ -136,12 +139,9 @@ impl BlueZ {
             let events = self.adapter.discover_devices().await.map_err(bt)?;
             tokio::pin!(events);
             let deadline = tokio::time::Instant::now() + duration;
-            // Discovery runs while the stream is held; what it adds lands in BlueZ's objects.
-            while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.next()).await {
-                if let AdapterEvent::PropertyChanged(_) = event {
-                    continue;
-                }
-            }
+            // Discovery runs while the stream is held; what it finds lands in BlueZ's objects,
+            // which `known` reads after.
+            while let Ok(Some(_)) = tokio::time::timeout_at(deadline, events.next()).await {}
         }
         let mut found = self.known(filter).await?;
         found.sort_by_key(|r| std::cmp::Reverse(r.rssi.unwrap_or(i16::MIN)));

@@ -33,7 +33,6 @@ use crate::driver::{Connection, StopBits, ZvtConfig, ZvtTerminal};
 use crate::nexo::device::{self, TillSide};
 use crate::nexo::transport::Endpoint;
 use crate::nexo::{DerivedKey, NexoConfig, NexoError, NexoTerminal, SecurityKey};
-use crate::stream::StreamSource;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -111,18 +110,7 @@ impl TerminalConfig {
     /// The configured ZVT or nexo terminal, or `None` when the simulator is configured. A
     /// nexo terminal's device requests are not taken (see [`TerminalConfig::open_with`]).
     pub fn open(&self, currency_numeric: u16) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
-        self.open_terminal(currency_numeric, None, None)
-    }
-
-    /// As [`TerminalConfig::open_with`], for a reader whose link `streams` keeps (a paired
-    /// Bluetooth reader: `till-bluetooth`'s supervisor).
-    pub fn open_linked(
-        &self,
-        currency_numeric: u16,
-        printer: Arc<dyn ReceiptPrinter>,
-        streams: Arc<dyn StreamSource>,
-    ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
-        self.open_terminal(currency_numeric, Some(printer), Some(streams))
+        self.open_terminal(currency_numeric, None)
     }
 
     /// As [`TerminalConfig::open`], and for a nexo terminal with `listen`, the till's endpoint
@@ -133,24 +121,23 @@ impl TerminalConfig {
         currency_numeric: u16,
         printer: Arc<dyn ReceiptPrinter>,
     ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
-        self.open_terminal(currency_numeric, Some(printer), None)
+        self.open_terminal(currency_numeric, Some(printer))
     }
 
     fn open_terminal(
         &self,
         currency_numeric: u16,
         printer: Option<Arc<dyn ReceiptPrinter>>,
-        streams: Option<Arc<dyn StreamSource>>,
     ) -> Result<Option<Arc<dyn PaymentTerminal>>, ConfigError> {
         match self.kind {
             TerminalKind::Simulator => Ok(None),
             TerminalKind::Zvt => {
                 let connection = self.connection.clone().ok_or(ConfigError::NoConnection)?;
-                if matches!(connection, Connection::Bluetooth { .. }) && streams.is_none() {
+                // Its link is the till's to keep (till-bluetooth), and nothing here opens it yet.
+                if matches!(connection, Connection::Bluetooth { .. }) {
                     return Err(ConfigError::NoBluetoothLink);
                 }
                 let mut config = ZvtConfig::new(connection, currency_numeric);
-                config.streams = streams;
                 if let Some(pw) = self.password {
                     config.password = pw;
                 }

@@ -164,6 +164,18 @@ fn json(o: &Output) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     Ok(serde_json::from_slice(&o.stdout)?)
 }
 
+/// The addresses of the readers in a JSON list, sorted.
+fn addresses(list: &serde_json::Value) -> Result<Vec<&str>, &'static str> {
+    let mut found: Vec<&str> = list
+        .as_array()
+        .ok_or("a list")?
+        .iter()
+        .filter_map(|r| r["address"].as_str())
+        .collect();
+    found.sort_unstable();
+    Ok(found)
+}
+
 #[test]
 fn a_scan_lists_the_readers_not_the_headphones_and_marks_the_twins() -> TestResult {
     let bus = Bus::start("bt-scan")?;
@@ -171,14 +183,7 @@ fn a_scan_lists_the_readers_not_the_headphones_and_marks_the_twins() -> TestResu
     let scan = bus.till("en", &["scan", "--seconds", "1", "--json"])?;
     assert_eq!(scan.status.code(), Some(0), "{}", text(&scan));
     let found = json(&scan)?;
-    let mut addresses: Vec<&str> = found["data"]
-        .as_array()
-        .ok_or("a list")?
-        .iter()
-        .filter_map(|r| r["address"].as_str())
-        .collect();
-    addresses.sort_unstable();
-    assert_eq!(addresses, [READER_A, READER_B], "{found}");
+    assert_eq!(addresses(&found["data"])?, [READER_A, READER_B], "{found}");
 
     let human = bus.till("zh-Hant", &["scan", "--seconds", "1"])?;
     let out = text(&human);
@@ -211,13 +216,7 @@ fn a_shared_name_is_refused_then_the_reader_pairs_by_address_and_is_forgotten() 
     assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
 
     let status = json(&bus.till("en", &["status", "--json"])?)?;
-    let paired: Vec<&str> = status["data"]["paired"]
-        .as_array()
-        .ok_or("a list")?
-        .iter()
-        .filter_map(|r| r["address"].as_str())
-        .collect();
-    assert_eq!(paired, [READER_A], "{status}");
+    assert_eq!(addresses(&status["data"]["paired"])?, [READER_A], "{status}");
 
     let forget = bus.till("zh-Hans", &["forget", READER_A])?;
     assert_eq!(forget.status.code(), Some(0), "{}", text(&forget));
